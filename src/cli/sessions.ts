@@ -1,13 +1,105 @@
-// Placeholder: the command's owner replaces this module (see the open issues).
+// `agenttap sessions FILE [--gap SECONDS] [--json] [-o FILE]`
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CliError } from './errors.js';
+import { CliError, usageError } from './errors.js';
+import { scanCapture } from '../analysis/scan.js';
+import type { Session } from '../analysis/sessions.js';
+import { formatDuration, formatTokens, renderTable } from '../analysis/text-table.js';
+
+/** Errors of the analysis layer (empty capture, missing file…) as one-line CLI errors. */
+export function toCliError(e: unknown): unknown {
+  if (e instanceof CliError) return e;
+  const code = (e as { code?: unknown }).code;
+  if (code === 'empty-capture') return new CliError((e as Error).message, 1, 'empty-capture');
+  if (code === 'ENOENT') return new CliError(`${(e as { path?: string }).path ?? 'file'}: no such file`, 1, 'not-found');
+  if (code === 'EISDIR') return new CliError(`${(e as { path?: string }).path ?? 'file'} is a directory, not a capture file`, 1, 'not-a-file');
+  return e;
+}
+
+export function requireCapture(file: string): void {
+  if (!existsSync(file)) throw new CliError(`${file}: no such file`, 1, 'not-found');
+}
+
+export function parseGap(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw usageError(`--gap must be a positive number of seconds, got "${value}"`);
+  return n;
+}
+
+/** The `sessions --json` shape of DESIGN.md, one object per session. */
+export function sessionJson(s: Session): Record<string, unknown> {
+  return {
+    id: s.id,
+    client: s.client,
+    agent: s.agent,
+    start: s.start,
+    end: s.end,
+    models: s.models,
+    requests: s.requests,
+    errors: s.errors,
+    usage: s.usage,
+    costUsd: Math.round(s.costUsd * 1e6) / 1e6,
+    basis: s.basis,
+    conversations: s.conversations.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      ...(c.parent ? { parent: c.parent } : {}),
+      ...(c.compactedFrom ? { compactedFrom: c.compactedFrom } : {}),
+      turns: c.turns,
+    })),
+  };
+}
+
+function sessionsTable(sessions: Session[]): string {
+  const rows = sessions.map((s) => {
+    const convs = s.conversations;
+    const subagents = convs.filter((c) => c.kind === 'subagent').length;
+    const turns = convs.reduce((n, c) => n + c.turns.length, 0);
+    return [
+      s.id,
+      s.agent ?? '-',
+      s.client,
+      s.start.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      formatDuration(Date.parse(s.end) - Date.parse(s.start)),
+      String(s.requests),
+      `${convs.length}${subagents ? ` (${subagents} sub)` : ''}`,
+      String(turns),
+      s.models.join(', ') || '-',
+      formatTokens(s.usage.input + s.usage.cacheRead + s.usage.cacheWrite),
+      formatTokens(s.usage.output),
+      s.costUsd ? `$${s.costUsd.toFixed(4)}` : '-',
+    ];
+  });
+  return renderTable(['session', 'agent', 'client', 'start', 'duration', 'requests', 'conversations', 'turns', 'models', 'tokens in', 'tokens out', 'cost'], rows, [5, 7, 9, 10, 11]);
+}
 
 export function register(program: Command): void {
   program
     .command('sessions')
-    .description('(coming soon)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new CliError('agenttap sessions is not built yet');
+    .description('group a capture into sessions and conversations (explicit ids, continuity, context, client + gap)')
+    .argument('<file>', 'capture file (record v1 JSONL)')
+    .option('--gap <seconds>', 'max seconds between exchanges of one client in one session', '300')
+    .option('--json', 'one JSON object per session (JSON Lines)')
+    .option('-o, --out <file>', 'write the sessions as a JSON array to FILE')
+    .action(async (file: string, flags: { gap: string; json?: boolean; out?: string }) => {
+      const gapSeconds = parseGap(flags.gap);
+      requireCapture(file);
+      try {
+        const { tracker } = await scanCapture(file, { gapSeconds, progress: `reading ${file}` });
+        const sessions = tracker.result();
+        if (flags.out) {
+          await writeFile(flags.out, `${JSON.stringify(sessions.map(sessionJson), null, 2)}\n`);
+          process.stderr.write(`${sessions.length} session(s) written to ${flags.out}\n`);
+        }
+        if (flags.json) {
+          for (const s of sessions) process.stdout.write(`${JSON.stringify(sessionJson(s))}\n`);
+        } else if (!flags.out) {
+          if (sessions.length === 0) process.stdout.write('no LLM sessions in this capture\n');
+          else process.stdout.write(sessionsTable(sessions));
+        }
+      } catch (e) {
+        throw toCliError(e);
+      }
     });
 }

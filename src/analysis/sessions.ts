@@ -1,0 +1,358 @@
+// Grouping exchanges into sessions and conversations, online (one record at a time, in file
+// order), keeping only compact turns. Strongest evidence first:
+//   1. explicit ids: labels.session (one `agenttap run`), an agent's session id (Claude Code
+//      x-claude-code-session-id / metadata.user_id "…_session_<uuid>", Codex session_id),
+//      conversation/thread ids, Responses previous_response_id chains;
+//   2. conversation continuity: a request whose messages extend an earlier request's messages
+//      (same first message, and the earlier request's last message at the same position);
+//   3. the system-prompt context key: one-shot helper calls (titles, summaries) with the same
+//      system prompt form one "utility" conversation;
+//   4. client (pid, else IP) + time gap (the original tracer's rule, default 300 s).
+// Sub-agents (a conversation whose first prompt is a parent's tool-call prompt, e.g. Claude
+// Code's Task tool) and compaction (a conversation restarted from a summary) are linked.
+import { createHash } from 'node:crypto';
+import type { LlmExchange, Turn, Usage } from '../llm/types.js';
+import type { ExchangeSummary, SessionHints } from './exchange-summary.js';
+import { firstUserText, lastUserText } from './exchange-summary.js';
+
+export interface SessionTurn {
+  exchangeId: string;
+  timestamp: string;
+  host: string;
+  path: string;
+  model: string | null;
+  messages: number;
+  user: string | null;
+  status: number | null;
+  usage: Usage | null;
+  /** The newest user prompt text of the request (short), when it has one. */
+  prompt?: string;
+  toolCalls?: string[];
+  durationMs?: number;
+  costUsd?: number;
+  /** "compaction" when the request asks the model to summarize the conversation. */
+  purpose?: 'compaction';
+}
+
+export type ConversationKind = 'main' | 'utility' | 'subagent' | 'continuation';
+
+export interface Conversation {
+  id: string;
+  kind: ConversationKind;
+  turns: SessionTurn[];
+  /** Sub-agent: the parent conversation and the tool call that started it. */
+  parent?: { conversation: string; toolCall?: string; tool?: string };
+  /** Continuation after compaction: the conversation it was summarized from. */
+  compactedFrom?: string;
+  contextKey?: string;
+}
+
+export interface Session {
+  id: string;
+  client: string;
+  agent: string | null;
+  start: string;
+  end: string;
+  models: string[];
+  /** All exchanges attributed to the session (LLM or not, count_tokens included). */
+  requests: number;
+  errors: number;
+  usage: Required<Usage>;
+  costUsd: number;
+  /** How the session was recognized: label, agent-session, continuity, client-gap. */
+  basis: 'label' | 'agent-session' | 'client-gap';
+  conversations: Conversation[];
+}
+
+interface SessionState {
+  session: Session;
+  clientKey: string;
+  lastT: number;
+  models: Set<string>;
+  /** Utility conversations of this session by context key. */
+  utility: Map<string, ConvState>;
+  lastMain?: ConvState;
+}
+
+interface ConvState {
+  conv: Conversation;
+  session: SessionState;
+}
+
+interface Head {
+  conv: ConvState;
+  len: number;
+  lastHash: string;
+}
+
+interface PendingPrompt {
+  conv: ConvState;
+  toolCall?: string;
+  tool: string;
+}
+
+export interface SessionOptions {
+  /** Max seconds between exchanges of one client in one session (default 300). */
+  gapSeconds?: number;
+}
+
+export interface Assignment {
+  session?: string;
+  conversation?: string;
+}
+
+const COMPACTION_START = /^(this session is being continued from a previous conversation|.{0,200}(conversation is summarized below|summary of (our|the) (previous )?conversation))/is;
+const COMPACTION_REQUEST = /(create a detailed summary of the conversation|summarize the conversation so far|your task is to create a detailed summary)/i;
+const PROMPT_KEY_LEN = 400;
+
+function hashTurn(turn: Turn): string {
+  return createHash('sha1').update(turn.role).update('\0').update(JSON.stringify(turn.blocks)).digest('base64');
+}
+
+function promptKey(text: string): string {
+  return text.trim().slice(0, PROMPT_KEY_LEN);
+}
+
+function short(text: string | undefined, max = 160): string | undefined {
+  if (text === undefined) return undefined;
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+function addUsage(into: Required<Usage>, u: Usage | undefined): void {
+  if (!u) return;
+  into.input += u.input ?? 0;
+  into.output += u.output ?? 0;
+  into.cacheRead += u.cacheRead ?? 0;
+  into.cacheWrite += u.cacheWrite ?? 0;
+  into.reasoning += u.reasoning ?? 0;
+}
+
+export function emptyUsage(): Required<Usage> {
+  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+}
+
+export class SessionTracker {
+  private readonly gapMs: number;
+  private readonly sessions: SessionState[] = [];
+  private readonly byExplicit = new Map<string, SessionState>();
+  private readonly openByClient = new Map<string, SessionState>();
+  private readonly heads = new Map<string, Head[]>();
+  private readonly byConversationId = new Map<string, ConvState>();
+  private readonly byResponseId = new Map<string, ConvState>();
+  private readonly pendingPrompts = new Map<string, PendingPrompt>();
+
+  constructor(options: SessionOptions = {}) {
+    this.gapMs = (options.gapSeconds ?? 300) * 1000;
+  }
+
+  /** Adds one exchange (in file order); returns the session and conversation it joined. */
+  add(summary: ExchangeSummary, hints: SessionHints, exchange?: LlmExchange): Assignment {
+    const llm = summary.llm;
+    const isTurn = !!exchange && !!llm && !llm.countOnly && summary.kind !== 'tunnel';
+    if (!isTurn) {
+      // Not a conversation turn: attribute to the explicit or open session of its client, if any.
+      const state = this.explicitSession(summary, hints) ?? this.openSession(summary, false);
+      if (!state) return {};
+      this.count(state, summary);
+      return { session: state.session.id };
+    }
+    const turns = exchange!.request.turns;
+    let conv = this.findConversation(summary, hints, turns);
+    let state = conv?.session ?? this.explicitSession(summary, hints);
+    let isNew = false;
+    if (!conv) {
+      const first = firstUserText(turns);
+      const pending = first !== undefined ? this.takePending(first) : undefined;
+      state ??= pending?.conv.session ?? this.openSession(summary, true)!;
+      const utilityKey = llm!.contextKey ?? `model:${llm!.model ?? '?'}`;
+      const oneShot = turns.length <= 1 && llm!.tools === 0 && !pending;
+      const existingUtility = oneShot ? state.utility.get(utilityKey) : undefined;
+      if (existingUtility) conv = existingUtility;
+      else {
+        const c: Conversation = { id: hints.conversation ?? summary.id, kind: oneShot ? 'utility' : 'main', turns: [] };
+        if (llm!.contextKey) c.contextKey = llm!.contextKey;
+        if (pending) {
+          c.kind = 'subagent';
+          c.parent = { conversation: pending.conv.conv.id, tool: pending.tool };
+          if (pending.toolCall) c.parent.toolCall = pending.toolCall;
+        } else if (first !== undefined && COMPACTION_START.test(first.slice(0, 400)) && state.lastMain) {
+          c.kind = 'continuation';
+          c.compactedFrom = state.lastMain.conv.id;
+        }
+        conv = { conv: c, session: state };
+        state.session.conversations.push(c);
+        if (oneShot) state.utility.set(utilityKey, conv);
+        if (hints.conversation) this.byConversationId.set(hints.conversation, conv);
+        isNew = true;
+      }
+    }
+    state = conv.session;
+    if (conv.conv.kind === 'utility' && !isNew && turns.length > 1) conv.conv.kind = 'main';
+    if (conv.conv.kind !== 'utility') state.lastMain = conv;
+    this.count(state, summary);
+    this.recordTurn(conv, summary, hints, exchange!);
+    return { session: state.session.id, conversation: conv.conv.id };
+  }
+
+  private explicitSession(summary: ExchangeSummary, hints: SessionHints): SessionState | undefined {
+    const key = hints.label ? `label:${hints.label}` : hints.agentSession ? `agent:${hints.agentSession}` : undefined;
+    if (!key) return undefined;
+    let state = this.byExplicit.get(key);
+    if (!state) {
+      state = this.newSession(hints.label ?? hints.agentSession!, summary, hints.label ? 'label' : 'agent-session');
+      this.byExplicit.set(key, state);
+    }
+    return state;
+  }
+
+  /** The client's session still within the gap; a new one when `create`. */
+  private openSession(summary: ExchangeSummary, create: boolean): SessionState | undefined {
+    const open = this.openByClient.get(summary.clientKey);
+    if (open && summary.t - open.lastT <= this.gapMs) return open;
+    if (!create) return undefined;
+    const startSecs = (summary.t / 1000).toFixed(3);
+    const state = this.newSession(`${summary.clientKey}_${startSecs}`, summary, 'client-gap');
+    this.openByClient.set(summary.clientKey, state);
+    return state;
+  }
+
+  private newSession(id: string, summary: ExchangeSummary, basis: Session['basis']): SessionState {
+    const session: Session = {
+      id,
+      client: summary.client,
+      agent: summary.llm?.agent ?? summary.labels?.target ?? null,
+      start: summary.startedAt,
+      end: summary.startedAt,
+      models: [],
+      requests: 0,
+      errors: 0,
+      usage: emptyUsage(),
+      costUsd: 0,
+      basis,
+      conversations: [],
+    };
+    const state: SessionState = { session, clientKey: summary.clientKey, lastT: summary.t, models: new Set(), utility: new Map() };
+    this.sessions.push(state);
+    return state;
+  }
+
+  private findConversation(summary: ExchangeSummary, hints: SessionHints, turns: Turn[]): ConvState | undefined {
+    if (hints.previousResponseId) {
+      const c = this.byResponseId.get(hints.previousResponseId);
+      if (c) return c;
+    }
+    if (hints.conversation) {
+      const c = this.byConversationId.get(hints.conversation);
+      if (c) return c;
+    }
+    if (turns.length === 0) return undefined;
+    const heads = this.heads.get(hashTurn(turns[0]!));
+    if (!heads) return undefined;
+    const explicit = hints.label ? `label:${hints.label}` : hints.agentSession ? `agent:${hints.agentSession}` : undefined;
+    const explicitState = explicit ? this.byExplicit.get(explicit) : undefined;
+    let fallback: ConvState | undefined;
+    for (let i = heads.length - 1; i >= 0; i--) {
+      const h = heads[i]!;
+      if (h.len > turns.length) continue;
+      if (h.len > 1 && hashTurn(turns[h.len - 1]!) !== h.lastHash) continue;
+      // A one-message head matches any request with that first message: only trust it for
+      // conversations that went on, or for a retry of the same one-shot call.
+      if (h.len === 1 && h.conv.conv.kind === 'utility' && turns.length > 1) continue;
+      if (!explicitState || h.conv.session === explicitState) return h.conv;
+      fallback ??= h.conv;
+    }
+    return explicitState ? undefined : fallback;
+  }
+
+  private takePending(firstUser: string): PendingPrompt | undefined {
+    const key = promptKey(firstUser);
+    const exact = this.pendingPrompts.get(key);
+    if (exact) {
+      this.pendingPrompts.delete(key);
+      return exact;
+    }
+    for (const [k, p] of this.pendingPrompts) {
+      if (k.length >= 20 && key.includes(k.slice(0, 200))) {
+        this.pendingPrompts.delete(k);
+        return p;
+      }
+    }
+    return undefined;
+  }
+
+  private count(state: SessionState, summary: ExchangeSummary): void {
+    const s = state.session;
+    s.requests++;
+    if (summary.errorPhase || (summary.status !== undefined && summary.status >= 400) || summary.llm?.error) s.errors++;
+    if (summary.t > Date.parse(s.end)) s.end = summary.startedAt;
+    if (summary.t < Date.parse(s.start)) s.start = summary.startedAt;
+    state.lastT = Math.max(state.lastT, summary.t);
+    const llm = summary.llm;
+    if (llm) {
+      addUsage(s.usage, llm.usage);
+      s.costUsd += llm.costUsd ?? 0;
+      if (llm.model && !state.models.has(llm.model)) {
+        state.models.add(llm.model);
+        s.models.push(llm.model);
+      }
+      if (!s.agent && llm.agent) s.agent = llm.agent;
+    }
+    if (s.basis === 'client-gap') this.openByClient.set(state.clientKey, state);
+  }
+
+  private recordTurn(conv: ConvState, summary: ExchangeSummary, hints: SessionHints, exchange: LlmExchange): void {
+    const turns = exchange.request.turns;
+    const llm = summary.llm!;
+    const turn: SessionTurn = {
+      exchangeId: summary.id,
+      timestamp: summary.startedAt,
+      host: summary.host,
+      path: summary.path,
+      model: llm.model ?? null,
+      messages: turns.length,
+      user: hints.user ?? null,
+      status: summary.status ?? null,
+      usage: llm.usage ?? null,
+    };
+    const prompt = short(lastUserText(turns));
+    if (prompt) turn.prompt = prompt;
+    if (llm.toolCalls.length) turn.toolCalls = llm.toolCalls;
+    if (summary.durationMs !== undefined) turn.durationMs = summary.durationMs;
+    if (llm.costUsd !== undefined) turn.costUsd = llm.costUsd;
+    const last = lastUserText(turns);
+    if (last && COMPACTION_REQUEST.test(last.slice(-2000))) turn.purpose = 'compaction';
+    conv.conv.turns.push(turn);
+    if (turns.length > 0) {
+      const key = hashTurn(turns[0]!);
+      let list = this.heads.get(key);
+      if (!list) this.heads.set(key, (list = []));
+      const head: Head = { conv, len: turns.length, lastHash: hashTurn(turns[turns.length - 1]!) };
+      const same = list.findIndex((h) => h.conv === conv);
+      if (same >= 0) list.splice(same, 1);
+      list.push(head);
+    }
+    if (hints.responseId) this.byResponseId.set(hints.responseId, conv);
+    // Tool calls that hand a prompt to a sub-agent.
+    for (const t of exchange.response.turns) {
+      for (const b of t.blocks) {
+        if (b.type !== 'tool_call' || !b.input || typeof b.input !== 'object') continue;
+        const input = b.input as Record<string, unknown>;
+        const prompt = typeof input.prompt === 'string' ? input.prompt : typeof input.task === 'string' ? input.task : undefined;
+        if (prompt && prompt.trim().length >= 20) {
+          const p: PendingPrompt = { conv, tool: b.name };
+          if (b.id) p.toolCall = b.id;
+          this.pendingPrompts.set(promptKey(prompt), p);
+        }
+      }
+    }
+  }
+
+  /** Sessions in order of their first exchange. */
+  result(): Session[] {
+    return this.sessions
+      .map((s) => s.session)
+      .filter((s) => s.requests > 0)
+      .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  }
+}

@@ -3,11 +3,10 @@
 // Connect/gRPC bodies. "show all" fetches the whole body separately.
 import { bodyBytes, headerValue, type CaptureRecord, type RecordBody } from '../capture/record.js';
 import type { ExchangeStore } from './exchange-store.js';
-import { llmFactsOf, type loadLlmLayer } from './llm-facts.js';
+import { llmFactsOf, type LlmLayer } from '../analysis/llm-layer.js';
 import { rowOf } from './row-summary.js';
 import type { Detail } from './protocol.js';
 
-type LlmLayer = Awaited<ReturnType<typeof loadLlmLayer>>;
 
 /** Bodies larger than this are sent as their head; the UI offers "show all". */
 export const VIEW_LIMIT = 256 * 1024;
@@ -80,7 +79,7 @@ async function protobufTree(record: CaptureRecord, side: 'request' | 'response')
 
 export async function buildDetail(
   store: ExchangeStore,
-  llm: LlmLayer,
+  llm: LlmLayer | undefined,
   id: string,
   annotation: { note: string; at: string } | undefined,
 ): Promise<Detail | undefined> {

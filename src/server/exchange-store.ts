@@ -6,16 +6,15 @@ import { open } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import type { CaptureRecord } from '../capture/record.js';
 import { readLines, readRecords, parseRecordLine, type BadLine } from '../capture/reader.js';
-import { llmFactsOf, type LlmFacts, type loadLlmLayer } from './llm-facts.js';
+import { llmFactsOf, type LlmFacts, type LlmLayer } from '../analysis/llm-layer.js';
 import { rowOf } from './row-summary.js';
 import type { Row } from './protocol.js';
 
-type LlmLayer = Awaited<ReturnType<typeof loadLlmLayer>>;
 
 export interface StoreOptions {
   /** How many full records stay in memory (the ring). */
   bufferSize: number;
-  llm: LlmLayer;
+  llm: LlmLayer | undefined;
   /** The capture file backing this store (opened file, or the live proxy's output). */
   file?: string;
   /** Whether ids carry annotations (for the row's note flag). */

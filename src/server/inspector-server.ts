@@ -12,12 +12,13 @@ import type { EventEmitter } from 'node:events';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { CaptureRecord } from '../capture/record.js';
 import { ExchangeStore } from './exchange-store.js';
-import { loadLlmLayer } from './llm-facts.js';
+import { loadLlmLayer } from '../analysis/llm-layer.js';
 import { buildDetail, fullBody } from './exchange-detail.js';
 import { toHar } from './har-export.js';
 import { SessionRecorder, SessionError } from './session-recorder.js';
 import { replayThroughProxy, ReplayError } from './replay.js';
-import { AnnotationError, EXCHANGE_ID_PATTERN, readAnnotations, writeAnnotation, type Annotations } from '../analysis/annotations.js';
+import { readAnnotations, writeAnnotation, type Annotations } from '../analysis/annotations.js';
+import { EXCHANGE_ID_PATTERN, MAX_NOTE_LENGTH, STORE_PATTERN } from './path-params.js';
 import type { ClientMessage, Row, ServerMessage, StoreInfo } from './protocol.js';
 
 export interface LiveSource {
@@ -97,8 +98,6 @@ const MIME: Record<string, string> = {
   '.json': 'application/json',
 };
 
-const STORE_PATTERN = /^(main|session-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -145,7 +144,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
 
   // --- stores -------------------------------------------------------------------------
   const mainFile = options.file ?? options.live?.outFile;
-  const mainAnnotations: Annotations = mainFile ? await readAnnotations(mainFile).catch(() => ({})) : {};
+  const mainAnnotations: Annotations = mainFile ? readAnnotations(mainFile) : {};
   const main: StoreEntry = {
     store: new ExchangeStore({ bufferSize, llm, ...(mainFile ? { file: mainFile } : {}), hasNote: (id) => id in mainAnnotations }),
     info: {
@@ -174,7 +173,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       throw new HttpError(404, 'no such session');
     }
     const file = sessions.fileOf(id);
-    const annotations = await readAnnotations(file).catch(() => ({}));
+    const annotations = readAnnotations(file);
     const store = new ExchangeStore({ bufferSize, llm, file, hasNote: (x) => x in annotations });
     await store.loadFile();
     const entry: StoreEntry = { store, info: { store: name, title: meta.name, live: false, file, canReplay: false }, annotations, annotationsFile: file };
@@ -436,7 +435,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
           if (!store.rowById(id)) throw new HttpError(404, 'no such exchange');
           const body = await readJson(req, 256 << 10);
           const note = typeof body.note === 'string' ? body.note : '';
-          const all = await writeAnnotation(entry.annotationsFile, id, note);
+          if (note.length > MAX_NOTE_LENGTH) throw new HttpError(413, `a note holds at most ${MAX_NOTE_LENGTH} characters`);
+          const all = writeAnnotation(entry.annotationsFile, id, note);
           for (const k of Object.keys(entry.annotations)) delete entry.annotations[k];
           Object.assign(entry.annotations, all);
           store.touchNote(id, id in all);
@@ -483,9 +483,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
               : e.code === 'not-found'
                 ? 404
                 : 409
-            : e instanceof AnnotationError
-              ? 400
-              : e instanceof ReplayError
+            : e instanceof ReplayError
                 ? e.code === 'not-replayable'
                   ? 409
                   : 502

@@ -1,7 +1,7 @@
 // Turns a record (finished or in flight) plus its LLM facts into the compact list row the UI
 // renders and filters on, so the browser never holds 100,000 full records.
 import type { CaptureRecord } from '../capture/record.js';
-import type { LlmFacts } from './llm-facts.js';
+import type { LlmFacts } from '../analysis/llm-layer.js';
 import type { Row } from './protocol.js';
 
 function splitUrl(record: CaptureRecord): { host: string; path: string } {

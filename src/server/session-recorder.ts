@@ -5,10 +5,9 @@ import { mkdir, readdir, readFile, writeFile, appendFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { uuidv7 } from '../capture/ids.js';
 import type { ExchangeStore } from './exchange-store.js';
+import { SESSION_ID_PATTERN } from './path-params.js';
 import type { RecordingState, Row, SessionMeta } from './protocol.js';
 
-/** Session ids are ours (UUIDv7); anything else never reaches the filesystem. */
-export const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class SessionError extends Error {
   constructor(

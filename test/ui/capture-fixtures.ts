@@ -100,7 +100,7 @@ export function appRecord(i: number, startMs: number): CaptureRecord {
     startedAt: new Date(startMs).toISOString(),
     server: { host: 'registry.example.test', port: 443, tls: true },
     request: { method: 'GET', url: `https://registry.example.test/pkg/${i}`, httpVersion: '1.1', headers: [['accept', 'application/json']] },
-    response: { status: i % 50 === 3 ? 404 : 200, httpVersion: '1.1', headers: [['content-type', 'application/json']], body: { text: body, size: body.length } },
+    response: { status: i % 100 === 9 ? 404 : 200, httpVersion: '1.1', headers: [['content-type', 'application/json']], body: { text: body, size: body.length } },
     timing: { ttfbMs: 20, totalMs: 25 },
     error: null,
   };
@@ -125,4 +125,20 @@ export async function writeCapture(file: string, count: number, extraLines: stri
   if (buf.length) out.write(buf.join('\n') + '\n');
   out.end();
   await once(out, 'finish');
+}
+
+/** What writeCapture(file, count) contains, counted from the same rules (for assertions). */
+export function captureCounts(count: number): { anthropic: number; openai: number; other: number; status4xx: number; status5xx: number } {
+  const c = { anthropic: 0, openai: 0, other: 0, status4xx: 0, status5xx: 0 };
+  for (let i = 0; i < count; i++) {
+    const k = i % 10;
+    const rec = k < 7 ? anthropicRecord(i, 0) : k < 9 ? openaiRecord(i, 0) : appRecord(i, 0);
+    if (k < 7) c.anthropic++;
+    else if (k < 9) c.openai++;
+    else c.other++;
+    const st = rec.response?.status ?? 0;
+    if (st >= 400 && st < 500) c.status4xx++;
+    if (st >= 500) c.status5xx++;
+  }
+  return c;
 }

@@ -14,7 +14,7 @@ import type { CaptureRecord } from '../capture/record.js';
 import { ExchangeStore } from './exchange-store.js';
 import { loadLlmLayer } from '../analysis/llm-layer.js';
 import { buildDetail, fullBody } from './exchange-detail.js';
-import { toHar } from './har-export.js';
+import { harText } from './har-export.js';
 import { SessionRecorder, SessionError } from './session-recorder.js';
 import { replayThroughProxy, ReplayError } from './replay.js';
 import { readAnnotations, writeAnnotation, type Annotations } from '../analysis/annotations.js';
@@ -317,6 +317,11 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     res.end(body);
   }
 
+  function sendHar(res: ServerResponse, text: string, name: string): void {
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' });
+    res.end(text);
+  }
+
   async function readJson(req: IncomingMessage, limit = 32 << 20): Promise<Record<string, unknown>> {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -388,7 +393,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
         }
         const entry = await storeEntry(`session-${id}`);
         const records = await recordsOf(entry, entry.store.allRows().map((r) => r.id));
-        return json(res, 200, toHar(records, version), { 'Content-Disposition': `attachment; filename="${safeName}.har"` });
+        return sendHar(res, harText(records, llm), `${safeName}.har`);
       }
       throw new HttpError(404, 'not found');
     }
@@ -415,7 +420,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
         const body = await readJson(req);
         const ids = Array.isArray(body.ids) ? body.ids.filter((x): x is string => typeof x === 'string' && EXCHANGE_ID_PATTERN.test(x)) : [];
         const records = await recordsOf(entry, ids);
-        return json(res, 200, toHar(records, version), { 'Content-Disposition': 'attachment; filename="agenttap.har"' });
+        return sendHar(res, harText(records, llm), 'agenttap.har');
       }
       if (rest[0] === 'exchanges' && rest[1]) {
         const id = rest[1];

@@ -62,7 +62,8 @@ export function childNoProxy(userNoProxy: string | undefined, target: Target): {
 /** Append `--import <file>` to NODE_OPTIONS, quoting the path when it has spaces. */
 export function nodeOptionsWithPreload(existing: string | undefined, preloadFile: string): string {
   const url = new URL(`file://${preloadFile.startsWith('/') ? '' : '/'}${preloadFile.replace(/\\/g, '/')}`).href;
-  const flag = `--import ${/[\s"]/.test(url) ? JSON.stringify(url) : url}`;
+  // A file: URL percent-encodes spaces and quotes, so NODE_OPTIONS needs no quoting.
+  const flag = `--import ${url}`;
   if (existing && existing.includes(flag)) return existing;
   return existing && existing.trim() ? `${existing.trim()} ${flag}` : flag;
 }

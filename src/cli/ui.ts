@@ -1,20 +1,15 @@
 // `agenttap ui [FILE]`: opens a capture file (or only the saved sessions) in the web inspector.
 // The live variant is `agenttap proxy --ui` / `agenttap run --ui`, which use `startLiveInspector`.
 import type { Command } from 'commander';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { CliError, usageError } from './errors.js';
 import type { InspectorServer, LiveSource } from '../server/inspector-server.js';
+import { agenttapHome } from '../engine/home.js';
 
 export interface UiFlags {
   port?: string;
   uiHost?: string;
   uiBuffer?: string;
-}
-
-function inspectorHome(): string {
-  return process.env.AGENTTAP_HOME || join(homedir(), '.agenttap');
 }
 
 export function parsePort(value: string | undefined, fallback: number): number {
@@ -51,7 +46,7 @@ export async function startInspectorFromCli(opts: { file?: string; live?: LiveSo
       port: opts.port,
       allowRemote: remote,
       bufferSize: opts.buffer,
-      home: inspectorHome(),
+      home: agenttapHome(),
       ...(isTty
         ? {
             onProgress: (bytes: number) => {

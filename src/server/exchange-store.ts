@@ -94,9 +94,9 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
     if (this.ring.size <= this.options.bufferSize) return;
     for (const id of this.ring.keys()) {
       if (this.ring.size <= this.options.bufferSize) break;
-      // An exchange in flight, or one the file cannot give back yet, stays in memory.
+      // An exchange in flight stays in memory; without a backing file an evicted one is gone
+      // (its row stays), which keeps memory bounded either way.
       if (this.liveIds.has(id)) continue;
-      if (!this.options.file) continue;
       this.ring.delete(id);
     }
   }
@@ -131,7 +131,10 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
   }
 
   /** An in-flight exchange's partial record: its row shows as live until `add` finishes it. */
-  update(partial: CaptureRecord): Row {
+  update(partial: CaptureRecord): Row | undefined {
+    // A late partial must not turn a finished exchange back into a live one.
+    const known = this.rowById(partial.id);
+    if (known && known.state !== 'live') return undefined;
     return this.put(partial, true, true);
   }
 

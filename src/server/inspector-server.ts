@@ -251,19 +251,42 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   }
   wireStore(main);
 
+  // In-flight updates can come per chunk; each one re-normalizes the partial stream, so the
+  // latest partial per exchange is applied at most every 100 ms.
+  const partials = new Map<string, CaptureRecord>();
+  let partialTimer: NodeJS.Timeout | undefined;
+  const applyPartials = (): void => {
+    partialTimer = undefined;
+    const batch = [...partials.values()];
+    partials.clear();
+    for (const record of batch) {
+      try {
+        main.store.update(record);
+      } catch {
+        /* one odd record never takes the inspector down */
+      }
+    }
+  };
   const onRecord = (record: CaptureRecord): void => {
+    partials.delete(record.id);
     try {
       main.store.add(record);
     } catch {
-      /* one odd record never takes the inspector down */
+      /* as above */
     }
   };
   const onUpdate = (record: CaptureRecord): void => {
-    try {
-      main.store.update(record);
-    } catch {
-      /* as above */
+    if (!main.store.rowById(record.id)) {
+      // The first sight of an exchange shows at once; later partials are coalesced.
+      try {
+        main.store.update(record);
+      } catch {
+        /* as above */
+      }
+      return;
     }
+    partials.set(record.id, record);
+    partialTimer ??= setTimeout(applyPartials, 100);
   };
   options.live?.recorder.on('record', onRecord);
   options.live?.recorder.on('update', onUpdate);
@@ -560,6 +583,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       options.live?.recorder.off('update', onUpdate);
       sessions.dispose();
       if (flushTimer) clearTimeout(flushTimer);
+      if (partialTimer) clearTimeout(partialTimer);
       for (const c of clients) {
         if (c.detailTimer) clearTimeout(c.detailTimer);
         c.ws.terminate();

@@ -56,7 +56,9 @@ export function StatsView({ rows }: { rows: readonly Row[] }) {
         <div><b>{usd(totalCost) || '$0'}</b> cost</div>
       </div>
       <h4>Tokens per turn (last {turns.length}) <span class="legend"><i class="lg-in" /> in <i class="lg-cache" /> cache read <i class="lg-out" /> out</span></h4>
-      <svg class="chart" viewBox={`0 0 ${W} ${H}`} width="100%" data-testid="chart-tokens">
+      {turns.length === 0 ? <div class="dim">no token usage in this list</div> : null}
+      <svg class="chart" viewBox={`0 0 ${W} ${H}`} width="100%" data-testid="chart-tokens" data-bars={turns.length}>
+        <text x={W - 4} y="12" class="ch-label" text-anchor="end">max {maxTok.toLocaleString('en-US')} tokens</text>
         {turns.map((r, i) => {
           const a = ((r.tin ?? 0) / maxTok) * (H - 10);
           const c = ((r.tcacheR ?? 0) / maxTok) * (H - 10);
@@ -74,8 +76,13 @@ export function StatsView({ rows }: { rows: readonly Row[] }) {
       <h4>Latency and TTFT over time <span class="legend"><i class="lg-lat" /> total <i class="lg-ttft" /> TTFT · max {ms(maxLat)}</span></h4>
       <svg class="chart" viewBox={`0 0 ${W} ${H}`} width="100%" data-testid="chart-latency">
         <line x1="30" y1={H - 15} x2={W - 10} y2={H - 15} class="ch-axis" />
+        <line x1="30" y1="10" x2="30" y2={H - 15} class="ch-axis" />
+        <text x="2" y="14" class="ch-label">{ms(maxLat)}</text>
+        <text x="2" y={H - 17} class="ch-label">0</text>
+        {timed.length ? <text x="30" y={H - 2} class="ch-label">{new Date(t0).toLocaleTimeString()}</text> : null}
+        {timed.length ? <text x={W - 10} y={H - 2} class="ch-label" text-anchor="end">{new Date(t1).toLocaleTimeString()}</text> : null}
         {timed.map((r) => (
-          <circle key={`l${r.seq}`} cx={x(r.t)} cy={y(r.dur ?? 0)} r="2.5" class="ch-lat" />
+          <circle key={`l${r.seq}`} data-kind="latency" cx={x(r.t)} cy={y(r.dur ?? 0)} r="2.5" class="ch-lat" />
         ))}
         {timed
           .filter((r) => r.ttfb !== undefined)

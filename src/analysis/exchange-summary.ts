@@ -220,3 +220,10 @@ export function sessionHints(record: CaptureRecord): SessionHints {
   }
   return h;
 }
+
+/** All prompt tokens of a usage: Anthropic reports cache reads/writes beside `input`, OpenAI and Gemini inside it. */
+export function promptTokens(u: Usage | undefined, provider?: string): number {
+  if (!u) return 0;
+  const separate = provider === undefined || provider === 'anthropic' || provider === 'aws-bedrock' || provider === 'google-vertex-anthropic';
+  return (u.input ?? 0) + (separate ? (u.cacheRead ?? 0) + (u.cacheWrite ?? 0) : 0);
+}

@@ -99,6 +99,8 @@ export interface SessionOptions {
 export interface Assignment {
   session?: string;
   conversation?: string;
+  /** The conversation's kind at the time of this exchange. */
+  kind?: ConversationKind;
 }
 
 const COMPACTION_START = /^(this session is being continued from a previous conversation|.{0,200}(conversation is summarized below|summary of (our|the) (previous )?conversation))/is;
@@ -141,6 +143,7 @@ export class SessionTracker {
   private readonly byConversationId = new Map<string, ConvState>();
   private readonly byResponseId = new Map<string, ConvState>();
   private readonly pendingPrompts = new Map<string, PendingPrompt>();
+  private readonly conversations = new Map<string, Conversation>();
 
   constructor(options: SessionOptions = {}) {
     this.gapMs = (options.gapSeconds ?? 300) * 1000;
@@ -182,6 +185,7 @@ export class SessionTracker {
         }
         conv = { conv: c, session: state };
         state.session.conversations.push(c);
+        this.conversations.set(c.id, c);
         if (oneShot) state.utility.set(utilityKey, conv);
         if (hints.conversation) this.byConversationId.set(hints.conversation, conv);
         isNew = true;
@@ -192,7 +196,7 @@ export class SessionTracker {
     if (conv.conv.kind !== 'utility') state.lastMain = conv;
     this.count(state, summary);
     this.recordTurn(conv, summary, hints, exchange!);
-    return { session: state.session.id, conversation: conv.conv.id };
+    return { session: state.session.id, conversation: conv.conv.id, kind: conv.conv.kind };
   }
 
   private explicitSession(summary: ExchangeSummary, hints: SessionHints): SessionState | undefined {
@@ -346,6 +350,11 @@ export class SessionTracker {
         }
       }
     }
+  }
+
+  /** A conversation by id (its kind may still change as turns arrive). */
+  conversation(id: string | undefined): Conversation | undefined {
+    return id === undefined ? undefined : this.conversations.get(id);
   }
 
   /** Sessions in order of their first exchange. */

@@ -17,7 +17,16 @@ export function toCliError(e: unknown): unknown {
   return e;
 }
 
+/** A reader that went away (`| head`) ends the command quietly instead of with a stack. */
+export function quietOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 export function requireCapture(file: string): void {
+  quietOnClosedStdout();
   if (!existsSync(file)) throw new CliError(`${file}: no such file`, 1, 'not-found');
 }
 

@@ -1,0 +1,208 @@
+// The HTTP side of a report, accumulated record by record: totals, endpoints, methods, status
+// codes, payload structure (top request/response keys with their types), and the per-exchange
+// series the charts draw.
+import type { CaptureRecord } from '../capture/record.js';
+import { promptTokens, type ExchangeSummary } from './exchange-summary.js';
+import { isError } from './stats.js';
+
+export interface CountRow {
+  key: string;
+  count: number;
+}
+
+export interface EndpointRow {
+  host: string;
+  path: string;
+  methods: string[];
+  count: number;
+  errors: number;
+}
+
+export interface KeyRow {
+  key: string;
+  count: number;
+  types: string[];
+}
+
+export interface Series {
+  length: number;
+  input: Float64Array;
+  output: Float64Array;
+  latency: Float64Array;
+  labels: string[];
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/** Path segments that are ids (UUIDs, long hex, numbers) collapse so endpoints group. */
+export function endpointPath(path: string): string {
+  return path
+    .split('/')
+    .map((seg) => (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(seg) || /^[0-9a-f]{24,}$/i.test(seg) || /^\d{3,}$/.test(seg) ? '{id}' : seg))
+    .join('/');
+}
+
+/** Counts SSE events by name (`event:` lines), else data chunks, of a stream body. */
+export function sseEventCounts(text: string): [string, number][] {
+  const counts = new Map<string, number>();
+  let named = false;
+  let data = 0;
+  let done = false;
+  let at = 0;
+  while (at < text.length) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const c = text.charCodeAt(at);
+    if (c === 0x65 /* e */ && text.startsWith('event:', at)) {
+      const name = text.slice(at + 6, nl).trim();
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      named = true;
+    } else if (c === 0x64 /* d */ && text.startsWith('data:', at)) {
+      if (text.slice(at + 5, nl).trim() === '[DONE]') done = true;
+      else data++;
+    }
+    at = nl + 1;
+  }
+  if (named) return [...counts];
+  const out: [string, number][] = [];
+  if (data) out.push(['data', data]);
+  if (done) out.push(['[DONE]', 1]);
+  return out;
+}
+
+export function isEventStream(record: CaptureRecord): boolean {
+  const ct = record.response?.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
+  return /event-stream/i.test(ct) || (record.response?.body?.text?.startsWith('event:') ?? false);
+}
+
+class KeyCounter {
+  private readonly keys = new Map<string, { count: number; types: Set<string> }>();
+  add(key: string, type: string): void {
+    let k = this.keys.get(key);
+    if (!k) this.keys.set(key, (k = { count: 0, types: new Set() }));
+    k.count++;
+    k.types.add(type);
+  }
+  top(n: number): KeyRow[] {
+    return [...this.keys]
+      .map(([key, v]) => ({ key, count: v.count, types: [...v.types].sort() }))
+      .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key))
+      .slice(0, n);
+  }
+}
+
+function inc(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+export class HttpOverview {
+  requests = 0;
+  llmExchanges = 0;
+  firstT = Infinity;
+  lastT = -Infinity;
+  requestBytes = 0;
+  responseBytes = 0;
+  errors = 0;
+  private readonly endpoints = new Map<string, EndpointRow & { methodSet: Set<string> }>();
+  private readonly methods = new Map<string, number>();
+  private readonly statuses = new Map<string, number>();
+  private readonly requestKeys = new KeyCounter();
+  private readonly responseKeys = new KeyCounter();
+  private n = 0;
+  private input = new Float64Array(256);
+  private output = new Float64Array(256);
+  private latency = new Float64Array(256);
+
+  add(record: CaptureRecord, s: ExchangeSummary): void {
+    this.requests++;
+    this.firstT = Math.min(this.firstT, s.t);
+    this.lastT = Math.max(this.lastT, s.t + (s.durationMs ?? 0));
+    this.requestBytes += s.reqBytes;
+    this.responseBytes += s.resBytes;
+    if (isError(s)) this.errors++;
+    inc(this.methods, s.method || '-');
+    inc(this.statuses, s.status !== undefined ? String(s.status) : s.errorPhase ? `no response (${s.errorPhase})` : s.kind === 'tunnel' ? 'tunnel' : 'no response');
+    const key = `${s.host} ${endpointPath(s.path)}`;
+    let ep = this.endpoints.get(key);
+    if (!ep) this.endpoints.set(key, (ep = { host: s.host, path: endpointPath(s.path), methods: [], methodSet: new Set(), count: 0, errors: 0 }));
+    ep.count++;
+    ep.methodSet.add(s.method);
+    if (isError(s)) ep.errors++;
+    this.payloadKeys(record);
+    if (s.llm && !s.llm.countOnly) {
+      this.llmExchanges++;
+      this.grow();
+      const u = s.llm.usage;
+      this.input[this.n] = promptTokens(u, s.llm.provider);
+      this.output[this.n] = u?.output ?? 0;
+      this.latency[this.n] = s.durationMs ?? 0;
+      this.n++;
+    }
+  }
+
+  private grow(): void {
+    if (this.n < this.input.length) return;
+    const next = (a: Float64Array) => {
+      const b = new Float64Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.input = next(this.input);
+    this.output = next(this.output);
+    this.latency = next(this.latency);
+  }
+
+  private payloadKeys(record: CaptureRecord): void {
+    const req = record.request?.body;
+    if (req?.text && !req.truncated && req.text.charCodeAt(0) === 0x7b) {
+      try {
+        const value = JSON.parse(req.text) as Record<string, unknown>;
+        for (const k in value) this.requestKeys.add(k, typeName(value[k]));
+      } catch {
+        /* not JSON after all */
+      }
+    }
+    const res = record.response?.body;
+    if (!res?.text) return;
+    if (isEventStream(record)) {
+      for (const [name] of sseEventCounts(res.text)) this.responseKeys.add(`event: ${name}`, 'sse');
+    } else if (!res.truncated && res.text.charCodeAt(0) === 0x7b) {
+      try {
+        const value = JSON.parse(res.text) as Record<string, unknown>;
+        for (const k in value) this.responseKeys.add(k, typeName(value[k]));
+      } catch {
+        /* not JSON */
+      }
+    }
+  }
+
+  endpointRows(): EndpointRow[] {
+    return [...this.endpoints.values()]
+      .map(({ methodSet, ...e }) => ({ ...e, methods: [...methodSet].sort() }))
+      .sort((a, b) => b.count - a.count || a.path.localeCompare(b.path));
+  }
+
+  methodRows(): CountRow[] {
+    return [...this.methods].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count);
+  }
+
+  statusRows(): CountRow[] {
+    return [...this.statuses].map(([key, count]) => ({ key, count })).sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  requestKeyRows(n = 30): KeyRow[] {
+    return this.requestKeys.top(n);
+  }
+
+  responseKeyRows(n = 30): KeyRow[] {
+    return this.responseKeys.top(n);
+  }
+
+  series(): Series {
+    return { length: this.n, input: this.input.subarray(0, this.n), output: this.output.subarray(0, this.n), latency: this.latency.subarray(0, this.n), labels: [] };
+  }
+}

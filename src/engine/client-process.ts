@@ -15,7 +15,9 @@ export interface ClientProcess {
 export interface ClientProcessResolver {
   /** The process whose socket has local port `clientPort` connected to our port `serverPort`. */
   lookup(clientPort: number, serverPort: number): Promise<ClientProcess | undefined>;
-  /** Parent pid of a process (Linux /proc; macOS ps), undefined when gone. */
+  /** Same, synchronously, where the OS allows it cheaply (Linux); undefined elsewhere. */
+  lookupSync(clientPort: number, serverPort: number): ClientProcess | undefined;
+  /** Parent pid of a process (Linux /proc), undefined when gone or elsewhere. */
   parentOf(pid: number): number | undefined;
 }
 
@@ -170,6 +172,7 @@ export function createClientProcessResolver(opts: ResolverOptions = {}): ClientP
       if (platform === 'darwin') return lsofLookup(clientPort, serverPort);
       return undefined;
     },
+    lookupSync: (clientPort, serverPort) => (platform === 'linux' ? linuxLookup(clientPort, serverPort) : undefined),
     parentOf,
   };
 }

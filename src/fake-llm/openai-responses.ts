@@ -14,15 +14,48 @@ interface InputItem {
   content?: unknown;
   output?: unknown;
   call_id?: string;
+  /** `additional_tools` items (Codex 0.169): tools declared inside the input. */
+  tools?: ToolDecl[];
+}
+
+interface ToolDecl {
+  type?: string;
+  name?: string;
+  description?: string;
+  parameters?: unknown;
+  /** `namespace` tools group others. */
+  tools?: ToolDecl[];
 }
 
 export interface ResponsesRequest {
   model?: string;
   input?: string | InputItem[];
-  tools?: { type?: string; name?: string; parameters?: unknown }[];
+  tools?: ToolDecl[];
   stream?: boolean;
   previous_response_id?: string;
+  /** false: a warm-up request (Codex prewarms its WebSocket); answered with an empty response. */
+  generate?: boolean;
 }
+
+/** Every callable tool: top-level `tools`, tools in `additional_tools` input items, namespaces flattened. */
+export function offeredTools(req: ResponsesRequest): ToolDecl[] {
+  const out: ToolDecl[] = [];
+  const walk = (list: ToolDecl[] | undefined): void => {
+    for (const t of list ?? []) {
+      if (t.type === 'namespace') walk(t.tools);
+      else if (t.name) out.push(t);
+    }
+  };
+  walk(req.tools);
+  if (Array.isArray(req.input)) for (const i of req.input) if (i.type === 'additional_tools') walk(i.tools);
+  return out;
+}
+
+/**
+ * Codex's code mode offers one free-form `exec` tool that runs JavaScript with the real tools on a
+ * `tools` object; the call is a script that runs a shell command and returns its output.
+ */
+const CODE_MODE_SCRIPT = `const r = await tools.exec_command({ cmd: "echo ${TOOL_MARKER}" });\ntext(typeof r === "string" ? r : r.output);`;
 
 let counter = 0;
 const nextId = (p: string): string => `${p}_fake${Date.now().toString(36)}${(counter++).toString(36)}`;
@@ -49,13 +82,26 @@ export function responsesEvents(req: ResponsesRequest): Record<string, unknown>[
     events.push({ type, sequence_number: seq++, ...body });
   };
   push('response.created', { response: { ...base, status: 'in_progress', output: [] } });
+  if (req.generate === false) {
+    push('response.completed', { response: { ...base, status: 'completed', output: [], usage: { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 } } });
+    return events;
+  }
   push('response.in_progress', { response: { ...base, status: 'in_progress', output: [] } });
 
   const result = toolOutput(req);
-  const offered: OfferedTool[] = (req.tools ?? []).filter((t) => t.name).map((t) => ({ name: t.name!, schema: t.parameters }));
-  const call = result === undefined ? chooseToolCall(offered) : undefined;
+  const tools = offeredTools(req);
+  const codeMode = tools.find((t) => t.type === 'custom' && t.name === 'exec' && /tools\.exec_command/.test(t.description ?? ''));
+  const offered: OfferedTool[] = tools.filter((t) => t.type !== 'custom').map((t) => ({ name: t.name!, schema: t.parameters }));
+  const call = result === undefined && !codeMode ? chooseToolCall(offered) : undefined;
   let item: Record<string, unknown>;
-  if (call) {
+  if (result === undefined && codeMode) {
+    const itemId = nextId('ctc');
+    item = { type: 'custom_tool_call', id: itemId, call_id: nextId('call'), name: codeMode.name, input: CODE_MODE_SCRIPT, status: 'completed' };
+    push('response.output_item.added', { output_index: 0, item: { ...item, input: '', status: 'in_progress' } });
+    push('response.custom_tool_call_input.delta', { item_id: itemId, output_index: 0, delta: CODE_MODE_SCRIPT });
+    push('response.custom_tool_call_input.done', { item_id: itemId, output_index: 0, input: CODE_MODE_SCRIPT });
+    push('response.output_item.done', { output_index: 0, item });
+  } else if (call) {
     const args = JSON.stringify(call.args);
     const itemId = nextId('fc');
     const callId = nextId('call');

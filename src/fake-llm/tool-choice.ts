@@ -72,6 +72,8 @@ export function chooseToolCall(tools: readonly OfferedTool[]): ChosenCall | unde
 
 /** Text of a tool result to quote in the final answer (bounded). */
 export function summarizeToolOutput(output: unknown): string {
-  const text = typeof output === 'string' ? output : JSON.stringify(output ?? '');
+  // Content-part arrays ([{type:"input_text", text}], MCP content) read best as their joined text.
+  const parts = Array.isArray(output) ? output.filter((p): p is { text: string } => typeof (p as { text?: unknown })?.text === 'string') : [];
+  const text = typeof output === 'string' ? output : parts.length ? parts.map((p) => p.text).join('').trim() : JSON.stringify(output ?? '');
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

@@ -134,3 +134,35 @@ export async function resolveBypassingHosts(host: string, servers?: string[]): P
   }
   throw new HostsFileError(`DNS has no address for ${host}`, 'dns-failed');
 }
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
+
+/**
+ * A `lookup` for net/tls/http agents: redirected hosts are resolved through DNS (the hosts file
+ * now points them at us), every other host the usual way (getaddrinfo).
+ */
+export function lookupBypassingHosts(hosts: readonly string[]): (hostname: string, options: { all?: boolean } | number, callback: LookupCallback) => void {
+  const redirected = new Set(hosts.map((h) => h.toLowerCase()));
+  const cache = new Map<string, { address: string; expires: number }>();
+  return (hostname, options, callback) => {
+    const all = typeof options === 'object' && options?.all === true;
+    if (!redirected.has(hostname.toLowerCase())) {
+      void import('node:dns').then((dns) => dns.lookup(hostname, typeof options === 'number' ? { family: options } : { ...options, all } as never, callback as never));
+      return;
+    }
+    const hit = cache.get(hostname);
+    const done = (address: string): void => {
+      const family = address.includes(':') ? 6 : 4;
+      if (all) callback(null, [{ address, family }]);
+      else callback(null, address, family);
+    };
+    if (hit && hit.expires > Date.now()) return done(hit.address);
+    resolveBypassingHosts(hostname).then(
+      (address) => {
+        cache.set(hostname, { address, expires: Date.now() + 60_000 });
+        done(address);
+      },
+      (e: Error) => callback(Object.assign(new Error(e.message), { code: 'ENOTFOUND' }) as NodeJS.ErrnoException, ''),
+    );
+  };
+}

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { once } from 'node:events';
+import { createClientProcessResolver, isInTree, parseLsof, parseProcNetTcp, processTree } from '../../src/engine/client-process.js';
+
+test('the process holding a client connection is found by its socket (pid and name), and placed in its process tree', async () => {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  // A shell that starts a Node client: the connection belongs to a grandchild of this test.
+  const child = spawn('/bin/sh', ['-c', `exec ${process.execPath} -e "const s=require('net').connect(${port},'127.0.0.1');s.on('data',()=>{});setTimeout(()=>s.end(),4000)"`], { stdio: 'ignore' });
+  const [sock] = (await once(server, 'connection')) as [net.Socket];
+  try {
+    const resolver = createClientProcessResolver({ preferredPids: () => processTree(process.pid) });
+    const found = await resolver.lookup(sock.remotePort!, port);
+    if (process.platform === 'linux') {
+      assert.equal(found?.pid, child.pid);
+      assert.equal(found?.process, 'node');
+      assert.ok(isInTree(resolver, found!.pid, process.pid));
+      assert.equal(isInTree(resolver, found!.pid, child.pid! + 100000), false);
+      assert.ok(processTree(process.pid).includes(child.pid!));
+      // A port nobody uses is no one's.
+      assert.equal(await resolver.lookup(1, port), undefined);
+    }
+  } finally {
+    sock.destroy();
+    child.kill();
+    server.close();
+  }
+});
+
+test('/proc/net/tcp and lsof output are parsed', () => {
+  const tcp = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 11111 1 0000000000000000 100 0 0 10 0',
+    '   1: 0100007F:C350 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 22222 1 0000000000000000 20 4 30 10 -1',
+  ].join('\n');
+  assert.deepEqual(parseProcNetTcp(tcp), [
+    { localPort: 8080, remotePort: 0, inode: 11111 },
+    { localPort: 50000, remotePort: 8080, inode: 22222 },
+  ]);
+  const lsof = 'p4242\ncclaude\nf23\nn127.0.0.1:50000->127.0.0.1:8080\np4300\nccurl\nn127.0.0.1:50001->127.0.0.1:8080\n';
+  assert.deepEqual(parseLsof(lsof, 50001, 8080), { pid: 4300, process: 'curl' });
+  assert.equal(parseLsof(lsof, 50002, 8080), undefined);
+});

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { LlmExchange, Turn, Usage } from '../llm/types.js';
 import type { ExchangeSummary, SessionHints } from './exchange-summary.js';
-import { firstUserText, lastUserText } from './exchange-summary.js';
+import { firstUserTexts, lastUserText } from './exchange-summary.js';
 
 export interface SessionTurn {
   exchangeId: string;
@@ -103,8 +103,8 @@ export interface Assignment {
   kind?: ConversationKind;
 }
 
-const COMPACTION_START = /^(this session is being continued from a previous conversation|.{0,200}(conversation is summarized below|summary of (our|the) (previous )?conversation))/is;
-const COMPACTION_REQUEST = /(create a detailed summary of the conversation|summarize the conversation so far|your task is to create a detailed summary)/i;
+const COMPACTION_START = /^\s*(this session is being continued from a previous conversation|.{0,200}(conversation is summarized below|summary of (our|the) (previous )?conversation))/is;
+const COMPACTION_REQUEST = /(create a detailed summary of the conversation|summarize the conversation so far|your task is to create a detailed summary|create a summary of the conversation)/i;
 const PROMPT_KEY_LEN = 400;
 
 function hashTurn(turn: Turn): string {
@@ -165,8 +165,8 @@ export class SessionTracker {
     let state = conv?.session ?? this.explicitSession(summary, hints);
     let isNew = false;
     if (!conv) {
-      const first = firstUserText(turns);
-      const pending = first !== undefined ? this.takePending(first) : undefined;
+      const firstTexts = firstUserTexts(turns);
+      const pending = this.takePending(firstTexts);
       state ??= pending?.conv.session ?? this.openSession(summary, true)!;
       const utilityKey = llm!.contextKey ?? `model:${llm!.model ?? '?'}`;
       const oneShot = turns.length <= 1 && llm!.tools === 0 && !pending;
@@ -179,7 +179,7 @@ export class SessionTracker {
           c.kind = 'subagent';
           c.parent = { conversation: pending.conv.conv.id, tool: pending.tool };
           if (pending.toolCall) c.parent.toolCall = pending.toolCall;
-        } else if (first !== undefined && COMPACTION_START.test(first.slice(0, 400)) && state.lastMain) {
+        } else if (firstTexts.some((t) => COMPACTION_START.test(t.slice(0, 400))) && state.lastMain) {
           c.kind = 'continuation';
           c.compactedFrom = state.lastMain.conv.id;
         }
@@ -269,17 +269,21 @@ export class SessionTracker {
     return explicitState ? undefined : fallback;
   }
 
-  private takePending(firstUser: string): PendingPrompt | undefined {
-    const key = promptKey(firstUser);
-    const exact = this.pendingPrompts.get(key);
-    if (exact) {
-      this.pendingPrompts.delete(key);
-      return exact;
-    }
-    for (const [k, p] of this.pendingPrompts) {
-      if (k.length >= 20 && key.includes(k.slice(0, 200))) {
-        this.pendingPrompts.delete(k);
-        return p;
+  /** The tool call whose prompt one of these first-turn texts is (a sub-agent's task). */
+  private takePending(texts: string[]): PendingPrompt | undefined {
+    if (this.pendingPrompts.size === 0) return undefined;
+    for (const text of texts) {
+      const key = promptKey(text);
+      const exact = this.pendingPrompts.get(key);
+      if (exact) {
+        this.pendingPrompts.delete(key);
+        return exact;
+      }
+      for (const [k, p] of this.pendingPrompts) {
+        if (k.length >= 20 && key.includes(k.slice(0, 200))) {
+          this.pendingPrompts.delete(k);
+          return p;
+        }
       }
     }
     return undefined;
@@ -324,8 +328,8 @@ export class SessionTracker {
     if (llm.toolCalls.length) turn.toolCalls = llm.toolCalls;
     if (summary.durationMs !== undefined) turn.durationMs = summary.durationMs;
     if (llm.costUsd !== undefined) turn.costUsd = llm.costUsd;
-    const last = lastUserText(turns);
-    if (last && COMPACTION_REQUEST.test(last.slice(-2000))) turn.purpose = 'compaction';
+    const lastTurn = turns[turns.length - 1];
+    if (lastTurn?.role === 'user' && lastTurn.blocks.some((b) => b.type === 'text' && COMPACTION_REQUEST.test(b.text.slice(0, 400)))) turn.purpose = 'compaction';
     conv.conv.turns.push(turn);
     if (turns.length > 0) {
       const key = hashTurn(turns[0]!);

@@ -6,6 +6,7 @@
 import type { Block, Turn, Usage } from '../llm/types.js';
 import type { ScanItem } from './scan.js';
 import { toolTouches } from './tool-touches.js';
+import { userTexts } from './exchange-summary.js';
 
 export type StepKind = 'prompt' | 'model' | 'tool_call' | 'tool_result' | 'answer';
 
@@ -108,7 +109,7 @@ export class TimelineBuilder {
         push(s);
       }
       if (t.role === 'user') {
-        const text = textOf(t.blocks);
+        const text = userTexts(t).join('\n').trim();
         // The task prompt (first turn), then any later prompt the user typed.
         if (text && (t === fresh[fresh.length - 1] || !conv.prompted)) {
           push({ kind: 'prompt', text: clip(text, this.max) });

@@ -45,11 +45,15 @@ export interface ToolSpec {
 
 export interface LlmRequest {
   system?: string;
+  /** OpenAI Responses: the response this request continues (it then sends only new items). */
+  previousResponseId?: string;
   turns: Turn[];
   tools: ToolSpec[];
 }
 
 export interface LlmResponse {
+  /** The provider's response/message id when it gives one (chains previous_response_id). */
+  id?: string;
   turns: Turn[];
   stopReason?: string;
   usage?: Usage;

@@ -1,0 +1,24 @@
+// Every API family the LLM layer understands, looked up by the api id detection names.
+// To add a family: write src/llm/<family>.ts exporting an ApiFamily and list it here.
+import { anthropicCountTokens, anthropicMessages } from './anthropic-messages.js';
+import { geminiCountTokens, geminiGenerate } from './gemini.js';
+import { openaiChat } from './openai-chat.js';
+import { openaiEmbeddings } from './openai-embeddings.js';
+import { openaiResponses } from './openai-responses.js';
+import type { ApiFamily } from './types.js';
+
+export const families: ApiFamily[] = [
+  anthropicMessages,
+  anthropicCountTokens,
+  openaiChat,
+  openaiResponses,
+  openaiEmbeddings,
+  geminiGenerate,
+  geminiCountTokens,
+];
+
+export function familyFor(api: string | undefined): ApiFamily | undefined {
+  if (!api) return undefined;
+  for (const f of families) if (f.api === api) return f;
+  return undefined;
+}

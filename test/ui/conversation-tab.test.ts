@@ -34,8 +34,10 @@ test('a Claude Code turn reads as a conversation with tool calls paired to their
   const { page } = w;
   // The default profile is "LLM only": every exchange of this capture is an LLM call.
   await page.waitForFunction((n) => (globalThis as any).document.querySelector('[data-testid=counts]')?.textContent === `${n} shown / ${n}`, records.length, { timeout: 30_000 });
+  // The list is virtualized: scroll the 10th exchange into view first.
+  await page.locator('.list').evaluate((el) => (el.scrollTop = 0));
   const row = page.locator(`.row[data-id="${records[9]!.id}"]`);
-  await row.scrollIntoViewIfNeeded();
+  await row.waitFor();
   assert.equal(await row.locator('.badge').textContent(), 'CC', 'the agent badge says Claude Code');
   assert.match((await row.locator('.c-what b').textContent()) ?? '', /claude-sonnet-4-20250514/);
   await row.click();

@@ -32,7 +32,13 @@ function ToolResult({ block }: { block: Extract<Block, { type: 'tool_result' }> 
       <div class="tool-head">
         ↳ result{block.isError ? ' (error)' : ''} {block.id ? <span class="dim">{block.id}</span> : null}
       </div>
-      {typeof block.output === 'string' ? <Clamp text={block.output} limit={2000} /> : <JsonTree value={block.output} open={1} />}
+      {block.output === '' || block.output === undefined || block.output === null ? (
+        <div class="dim">(empty)</div>
+      ) : typeof block.output === 'string' ? (
+        <Clamp text={block.output} limit={2000} />
+      ) : (
+        <JsonTree value={block.output} open={1} />
+      )}
     </div>
   );
 }

@@ -10,7 +10,8 @@ export function JsonTree({ value, name, depth = 0, open = 2 }: { value: unknown;
   const label = name !== undefined ? <span class="j-key">{name}: </span> : null;
   if (value === null || typeof value !== 'object') {
     const cls = value === null ? 'j-null' : typeof value === 'string' ? 'j-str' : typeof value === 'number' ? 'j-num' : 'j-bool';
-    const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    // Strings show their real line breaks (tool inputs are often whole files), quoted.
+    const text = typeof value === 'string' ? `"${value}"` : String(value);
     return (
       <div class="j-line">
         {label}

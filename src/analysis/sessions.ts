@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { LlmExchange, Turn, Usage } from '../llm/types.js';
 import type { ExchangeSummary, SessionHints } from './exchange-summary.js';
-import { firstUserTexts, lastUserText } from './exchange-summary.js';
+import { firstUserTexts, isInjectedText, lastUserText } from './exchange-summary.js';
 
 export interface SessionTurn {
   exchangeId: string;
@@ -83,6 +83,8 @@ interface Head {
   conv: ConvState;
   len: number;
   lastHash: string;
+  /** The system prompt's key: a one-message head only matches a request with the same one. */
+  contextKey?: string;
 }
 
 interface PendingPrompt {
@@ -107,8 +109,17 @@ const COMPACTION_START = /^\s*(this session is being continued from a previous c
 const COMPACTION_REQUEST = /(create a detailed summary of the conversation|summarize the conversation so far|your task is to create a detailed summary|create a summary of the conversation)/i;
 const PROMPT_KEY_LEN = 400;
 
+/**
+ * A turn's identity for continuity. Injected context (Claude Code's <system-reminder> blocks)
+ * is left out: agents drop or move it between requests of one conversation (compaction does).
+ */
 function hashTurn(turn: Turn): string {
-  return createHash('sha1').update(turn.role).update('\0').update(JSON.stringify(turn.blocks)).digest('base64');
+  const h = createHash('sha1').update(turn.role);
+  for (const b of turn.blocks) {
+    if (b.type === 'text' && isInjectedText(b.text)) continue;
+    h.update('\0').update(JSON.stringify(b));
+  }
+  return h.digest('base64');
 }
 
 function promptKey(text: string): string {
@@ -142,7 +153,7 @@ export class SessionTracker {
   private readonly heads = new Map<string, Head[]>();
   private readonly byConversationId = new Map<string, ConvState>();
   private readonly byResponseId = new Map<string, ConvState>();
-  private readonly pendingPrompts = new Map<string, PendingPrompt>();
+  private readonly pendingPrompts = new Map<string, PendingPrompt[]>();
   private readonly conversations = new Map<string, Conversation>();
 
   constructor(options: SessionOptions = {}) {
@@ -161,12 +172,12 @@ export class SessionTracker {
       return { session: state.session.id };
     }
     const turns = exchange!.request.turns;
-    let conv = this.findConversation(summary, hints, turns);
+    let conv = this.findConversation(summary, hints, turns, llm!.contextKey);
     let state = conv?.session ?? this.explicitSession(summary, hints);
     let isNew = false;
     if (!conv) {
       const firstTexts = firstUserTexts(turns);
-      const pending = this.takePending(firstTexts);
+      const pending = this.takePending(firstTexts, state);
       state ??= pending?.conv.session ?? this.openSession(summary, true)!;
       const utilityKey = llm!.contextKey ?? `model:${llm!.model ?? '?'}`;
       const oneShot = turns.length <= 1 && llm!.tools === 0 && !pending;
@@ -241,7 +252,7 @@ export class SessionTracker {
     return state;
   }
 
-  private findConversation(summary: ExchangeSummary, hints: SessionHints, turns: Turn[]): ConvState | undefined {
+  private findConversation(summary: ExchangeSummary, hints: SessionHints, turns: Turn[], contextKey: string | undefined): ConvState | undefined {
     if (hints.previousResponseId) {
       const c = this.byResponseId.get(hints.previousResponseId);
       if (c) return c;
@@ -255,13 +266,16 @@ export class SessionTracker {
     if (!heads) return undefined;
     const explicit = hints.label ? `label:${hints.label}` : hints.agentSession ? `agent:${hints.agentSession}` : undefined;
     const explicitState = explicit ? this.byExplicit.get(explicit) : undefined;
+    // An explicit session id that is new starts a new conversation, whatever it resembles.
+    if (explicit && !explicitState) return undefined;
     let fallback: ConvState | undefined;
     for (let i = heads.length - 1; i >= 0; i--) {
       const h = heads[i]!;
       if (h.len > turns.length) continue;
       if (h.len > 1 && hashTurn(turns[h.len - 1]!) !== h.lastHash) continue;
-      // A one-message head matches any request with that first message: only trust it for
-      // conversations that went on, or for a retry of the same one-shot call.
+      // A one-message head says little (a title helper gets the same first message as the
+      // agent's main loop): it must share the system prompt too.
+      if (h.len === 1 && h.contextKey !== contextKey) continue;
       if (h.len === 1 && h.conv.conv.kind === 'utility' && turns.length > 1) continue;
       if (!explicitState || h.conv.session === explicitState) return h.conv;
       fallback ??= h.conv;
@@ -269,20 +283,30 @@ export class SessionTracker {
     return explicitState ? undefined : fallback;
   }
 
-  /** The tool call whose prompt one of these first-turn texts is (a sub-agent's task). */
-  private takePending(texts: string[]): PendingPrompt | undefined {
+  /** The tool call whose prompt one of these first-turn texts is (a sub-agent's task), preferring the same session. */
+  private takePending(texts: string[], session: SessionState | undefined): PendingPrompt | undefined {
     if (this.pendingPrompts.size === 0) return undefined;
+    const take = (key: string, list: PendingPrompt[]) => {
+      let i = session ? list.findIndex((p) => p.conv.session === session) : list.length - 1;
+      if (i < 0) {
+        if (session && session.session.basis !== 'client-gap') return undefined;
+        i = list.length - 1;
+      }
+      const [p] = list.splice(i, 1);
+      if (list.length === 0) this.pendingPrompts.delete(key);
+      return p;
+    };
     for (const text of texts) {
       const key = promptKey(text);
       const exact = this.pendingPrompts.get(key);
       if (exact) {
-        this.pendingPrompts.delete(key);
-        return exact;
+        const p = take(key, exact);
+        if (p) return p;
       }
-      for (const [k, p] of this.pendingPrompts) {
+      for (const [k, list] of this.pendingPrompts) {
         if (k.length >= 20 && key.includes(k.slice(0, 200))) {
-          this.pendingPrompts.delete(k);
-          return p;
+          const p = take(k, list);
+          if (p) return p;
         }
       }
     }
@@ -297,7 +321,8 @@ export class SessionTracker {
     if (summary.t < Date.parse(s.start)) s.start = summary.startedAt;
     state.lastT = Math.max(state.lastT, summary.t);
     const llm = summary.llm;
-    if (llm) {
+    // count_tokens answers a question about tokens; it consumes none.
+    if (llm && !llm.countOnly) {
       addUsage(s.usage, llm.usage);
       s.costUsd += llm.costUsd ?? 0;
       if (llm.model && !state.models.has(llm.model)) {
@@ -306,7 +331,8 @@ export class SessionTracker {
       }
       if (!s.agent && llm.agent) s.agent = llm.agent;
     }
-    if (s.basis === 'client-gap') this.openByClient.set(state.clientKey, state);
+    // The client's latest session takes its unlabelled traffic (telemetry, count_tokens) too.
+    this.openByClient.set(summary.clientKey, state);
   }
 
   private recordTurn(conv: ConvState, summary: ExchangeSummary, hints: SessionHints, exchange: LlmExchange): void {
@@ -336,6 +362,7 @@ export class SessionTracker {
       let list = this.heads.get(key);
       if (!list) this.heads.set(key, (list = []));
       const head: Head = { conv, len: turns.length, lastHash: hashTurn(turns[turns.length - 1]!) };
+      if (llm.contextKey) head.contextKey = llm.contextKey;
       const same = list.findIndex((h) => h.conv === conv);
       if (same >= 0) list.splice(same, 1);
       list.push(head);
@@ -350,7 +377,10 @@ export class SessionTracker {
         if (prompt && prompt.trim().length >= 20) {
           const p: PendingPrompt = { conv, tool: b.name };
           if (b.id) p.toolCall = b.id;
-          this.pendingPrompts.set(promptKey(prompt), p);
+          const key = promptKey(prompt);
+          const list = this.pendingPrompts.get(key);
+          if (list) list.push(p);
+          else this.pendingPrompts.set(key, [p]);
         }
       }
     }

@@ -88,7 +88,7 @@ export class StatsAccumulator {
     const r = g.row;
     r.requests++;
     if (isError(summary)) r.errors++;
-    const u = summary.llm?.usage;
+    const u = summary.llm && !summary.llm.countOnly ? summary.llm.usage : undefined;
     if (u) {
       r.usage.input += u.input ?? 0;
       r.usage.output += u.output ?? 0;
@@ -96,7 +96,7 @@ export class StatsAccumulator {
       r.usage.cacheWrite += u.cacheWrite ?? 0;
       r.usage.reasoning += u.reasoning ?? 0;
     }
-    r.costUsd += summary.llm?.costUsd ?? 0;
+    if (!summary.llm?.countOnly) r.costUsd += summary.llm?.costUsd ?? 0;
     if (summary.durationMs !== undefined) g.latency.push(summary.durationMs);
     if (summary.ttftMs !== undefined) g.ttft.push(summary.ttftMs);
   }

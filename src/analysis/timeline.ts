@@ -45,6 +45,13 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** Keeps both ends: a prompt after a compaction summary is at the end of a long first turn. */
+function clipMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = Math.floor(max / 3);
+  return `${text.slice(0, head)} […] ${text.slice(text.length - (max - head - 7))}`;
+}
+
 export function outputText(output: unknown): string {
   if (typeof output === 'string') return output;
   if (Array.isArray(output)) {
@@ -112,7 +119,7 @@ export class TimelineBuilder {
         const text = userTexts(t).join('\n').trim();
         // The task prompt (first turn), then any later prompt the user typed.
         if (text && (t === fresh[fresh.length - 1] || !conv.prompted)) {
-          push({ kind: 'prompt', text: clip(text, this.max) });
+          push({ kind: 'prompt', text: clipMiddle(text, this.max) });
           conv.prompted = true;
         }
       }

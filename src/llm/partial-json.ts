@@ -1,6 +1,6 @@
 // Parses JSON that may be cut short (a tool's input when the stream ended mid-arguments), the way
-// the SDKs' partial-JSON parsers do: open objects, arrays and strings are closed, a dangling key or
-// an unfinished number at the very end is dropped, a literal prefix ("tr") counts as the literal.
+// the SDKs' partial-JSON parsers do: open objects and arrays are closed; an unfinished string,
+// number or literal at the very end is dropped, and so is a key left without its value.
 
 export function parsePartialJson(text: string): unknown {
   try {
@@ -58,9 +58,8 @@ class PartialParser {
         continue;
       }
       if (s[this.i] !== '"') throw new SyntaxError(`unexpected ${s[this.i]} in object`);
-      const start = this.i;
       const key = this.string();
-      if (this.i >= s.length && !this.closedStringAt(start)) return out;
+      if (key === MISSING) return out;
       this.ws();
       if (this.i >= s.length) return out;
       if (s[this.i] !== ':') throw new SyntaxError('expected :');
@@ -69,11 +68,6 @@ class PartialParser {
       if (v === MISSING) return out;
       out[key as string] = v;
     }
-  }
-
-  private closedStringAt(start: number): boolean {
-    // True when the string starting at `start` ended with its closing quote.
-    return this.i > start + 1 && this.s[this.i - 1] === '"' && this.s[this.i - 2] !== '\\';
   }
 
   array(): unknown {
@@ -113,27 +107,21 @@ class PartialParser {
       }
       this.i++;
     }
-    // Cut inside the string: close it, dropping a half escape sequence.
-    let body = s.slice(start + 1);
-    const bs = body.lastIndexOf('\\');
-    if (bs !== -1 && bs >= body.length - 6) {
-      const esc = body.slice(bs);
-      if (!/^\\(["\\/bfnrt]|u[0-9a-fA-F]{4})$/.test(esc)) body = body.slice(0, bs);
-    }
-    try {
-      return JSON.parse(`"${body}"`);
-    } catch {
-      return body;
-    }
+    // Cut inside the string: the SDKs drop an unfinished string (and a key left without value).
+    return MISSING;
   }
 
   literal(): unknown {
     const s = this.s;
     for (const [word, val] of [['true', true], ['false', false], ['null', null]] as const) {
       const rest = s.slice(this.i, this.i + word.length);
-      if (word.startsWith(rest) && rest.length > 0) {
+      if (rest === word) {
         this.i += rest.length;
         return val;
+      }
+      if (word.startsWith(rest) && rest.length > 0 && this.i + rest.length >= s.length) {
+        this.i = s.length;
+        return MISSING; // a literal cut by the end of the text is dropped
       }
     }
     throw new SyntaxError('bad literal');

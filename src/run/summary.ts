@@ -2,7 +2,7 @@
 // cost, and where the capture is. The LLM layer is loaded when present; without it the summary
 // still counts exchanges and hosts.
 import type { CaptureRecord } from '../capture/record.js';
-import type { LlmExchange, Usage } from '../llm/types.js';
+import type { LlmExchange } from '../llm/types.js';
 
 export interface ModelLine {
   model: string;
@@ -25,65 +25,72 @@ export interface RunSummary {
 
 export interface LlmHooks {
   normalizeExchange(record: CaptureRecord): LlmExchange | undefined;
-  costOf?(model: string, usage: Usage): number | undefined;
 }
 
-/** The LLM layer's functions, when its modules are built (they are optional for `run`). */
+/** The LLM layer's functions (a seam so the summary can be tested without it). */
 export async function loadLlmHooks(): Promise<LlmHooks | undefined> {
-  const load = async (spec: string): Promise<Record<string, unknown> | undefined> => {
-    try {
-      return (await import(spec)) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-  };
-  const norm = await load('../llm/normalize.js');
-  if (typeof norm?.['normalizeExchange'] !== 'function') return undefined;
-  const pricing = (await load('../llm/pricing.js')) ?? norm;
-  const costOf = typeof pricing['costOf'] === 'function' ? (pricing['costOf'] as LlmHooks['costOf']) : undefined;
-  return { normalizeExchange: norm['normalizeExchange'] as LlmHooks['normalizeExchange'], ...(costOf ? { costOf } : {}) };
+  try {
+    const norm = await import('../llm/normalize.js');
+    return { normalizeExchange: (r) => norm.normalizeExchange(r) };
+  } catch {
+    return undefined;
+  }
 }
 
-export function summarize(records: readonly CaptureRecord[], llm?: LlmHooks): RunSummary {
-  const byModel = new Map<string, ModelLine>();
-  const hosts = new Map<string, number>();
-  let llmCalls = 0;
-  let errors = 0;
-  let cost: number | undefined;
-  for (const r of records) {
-    hosts.set(r.server.host, (hosts.get(r.server.host) ?? 0) + 1);
-    if (r.error) errors++;
+/** Accumulates the summary record by record (a run's capture is read back streaming). */
+export class SummaryBuilder {
+  private readonly byModel = new Map<string, ModelLine>();
+  private readonly hosts = new Map<string, number>();
+  private exchanges = 0;
+  private llmCalls = 0;
+  private errors = 0;
+  private cost: number | undefined;
+
+  constructor(private readonly llm?: LlmHooks) {}
+
+  add(r: CaptureRecord): void {
+    this.exchanges++;
+    this.hosts.set(r.server.host, (this.hosts.get(r.server.host) ?? 0) + 1);
+    if (r.error) this.errors++;
     let ex: LlmExchange | undefined;
     try {
-      ex = llm?.normalizeExchange(r);
+      ex = this.llm?.normalizeExchange(r);
     } catch {
       ex = undefined; // one odd exchange must not lose the summary
     }
-    if (!ex || ex.detection.kind !== 'llm') continue;
-    llmCalls++;
+    if (!ex || ex.detection.kind !== 'llm') return;
+    this.llmCalls++;
     const model = ex.model ?? '(unknown model)';
-    const line = byModel.get(model) ?? { model, calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    const line = this.byModel.get(model) ?? { model, calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
     const u = ex.response.usage ?? {};
     line.calls++;
     line.input += u.input ?? 0;
     line.output += u.output ?? 0;
     line.cacheRead += u.cacheRead ?? 0;
     line.cacheWrite += u.cacheWrite ?? 0;
-    const c = ex.costUsd ?? (ex.model && llm?.costOf ? llm.costOf(ex.model, u) : undefined);
-    if (c !== undefined) {
-      line.costUsd = (line.costUsd ?? 0) + c;
-      cost = (cost ?? 0) + c;
+    if (ex.costUsd !== undefined) {
+      line.costUsd = (line.costUsd ?? 0) + ex.costUsd;
+      this.cost = (this.cost ?? 0) + ex.costUsd;
     }
-    byModel.set(model, line);
+    this.byModel.set(model, line);
   }
-  return {
-    exchanges: records.length,
-    errors,
-    llmCalls,
-    byModel: [...byModel.values()].sort((a, b) => b.calls - a.calls),
-    hosts: [...hosts].map(([host, count]) => ({ host, count })).sort((a, b) => b.count - a.count),
-    ...(cost !== undefined ? { costUsd: cost } : {}),
-  };
+
+  result(): RunSummary {
+    return {
+      exchanges: this.exchanges,
+      errors: this.errors,
+      llmCalls: this.llmCalls,
+      byModel: [...this.byModel.values()].sort((a, b) => b.calls - a.calls),
+      hosts: [...this.hosts].map(([host, count]) => ({ host, count })).sort((a, b) => b.count - a.count),
+      ...(this.cost !== undefined ? { costUsd: this.cost } : {}),
+    };
+  }
+}
+
+export function summarize(records: Iterable<CaptureRecord>, llm?: LlmHooks): RunSummary {
+  const b = new SummaryBuilder(llm);
+  for (const r of records) b.add(r);
+  return b.result();
 }
 
 const n = (x: number): string => x.toLocaleString('en-US');

@@ -308,6 +308,9 @@ export class ResponsesStreamMerger {
         if (!item || item.type !== 'function_call') return;
         if (type.endsWith('.delta')) item.arguments = (str(item.arguments) ?? '') + (str(ev.delta) ?? '');
         else if (typeof ev.arguments === 'string') item.arguments = ev.arguments;
+        // Abbreviated streams carry the call's name and id only here.
+        if (!item.name && typeof ev.name === 'string') item.name = ev.name;
+        if (!item.call_id && typeof ev.call_id === 'string') item.call_id = ev.call_id;
         return;
       }
       case 'response.custom_tool_call_input.delta':

@@ -14,7 +14,8 @@ import { formatBytes, formatDuration } from './text-table.js';
 export function mdText(text: string, max = 300): string {
   let t = text.replace(/\s+/g, ' ').trim();
   if (t.length > max) t = `${t.slice(0, max - 1)}…`;
-  return t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/([\\`*_[\]])/g, '\\$1');
+  // Backslashes first, so the escapes added after them stay escapes.
+  return t.replace(/([\\`*_[\]])/g, '\\$1').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
 }
 
 export function fence(text: string, lang = ''): string {

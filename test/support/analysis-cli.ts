@@ -45,3 +45,18 @@ export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as T);
 }
+
+/** assert.match without dumping a whole report into the test log. */
+export function assertHas(text: string, re: RegExp, message?: string): void {
+  if (re.test(text)) return;
+  const probe = re.source.replace(/\\(.)/g, '$1').replace(/[\^$().*+?[\]{}|]/g, ' ').trim().split(/\s+/)[0] ?? '';
+  const at = probe ? text.indexOf(probe) : -1;
+  const near = at >= 0 ? text.slice(Math.max(0, at - 200), at + 400) : text.slice(0, 300);
+  throw new Error(`${message ?? 'output does not match'} ${re} (${text.length} chars); near: ${JSON.stringify(near)}`);
+}
+
+export function assertHasNot(text: string, re: RegExp, message?: string): void {
+  const m = re.exec(text);
+  if (!m) return;
+  throw new Error(`${message ?? 'output must not match'} ${re}; found ${JSON.stringify(text.slice(Math.max(0, m.index - 150), m.index + 150))}`);
+}

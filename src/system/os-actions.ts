@@ -1,6 +1,6 @@
 // OS changes as data: each step is a command or a file write that can be printed (--dry-run) or done.
 // Printing is how the macOS, Windows and KDE paths are checked on a Linux CI box.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 
 export type OsAction =
@@ -57,6 +57,18 @@ export async function runActions(actions: readonly OsAction[], opts: { dryRun: b
       const msg = `${renderArgv(a.argv)} failed (${r.code === 127 ? 'command not found' : `exit ${r.code}`}): ${r.stderr.trim().split('\n')[0] ?? ''}`;
       if (a.optional) opts.print(`warning: ${msg}`);
       else throw new OsActionError(msg, r.code === 127 ? 'command-not-found' : 'command-failed');
+    }
+  }
+}
+
+/** Synchronous variant for process 'exit' handlers (no event loop left); failures are ignored. */
+export function runActionsSync(actions: readonly OsAction[]): void {
+  for (const a of actions) {
+    try {
+      if (a.kind === 'write-file') writeFileSync(a.path, a.content);
+      else execFileSync(a.argv[0]!, a.argv.slice(1), { stdio: 'ignore', timeout: 10_000, windowsHide: true });
+    } catch {
+      // best effort: the state file stays, so `agenttap proxy --revert` can finish the job
     }
   }
 }

@@ -83,7 +83,7 @@ const bench: BenchModule = {
         await server.close();
       }
 
-      // Live: a recorder emitting 200 finished exchanges per second (each preceded by an update).
+      // Live: recorder events at 200 exchanges per second (a start update, then the finished record).
       const recorder = new EventEmitter();
       const live = await startInspector({ live: { recorder }, home: join(dir, 'home'), port: 0 });
       try {
@@ -101,7 +101,7 @@ const bench: BenchModule = {
           const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
           for (; sent < due; sent++) {
             const r = anthropicRecord(sent, Date.now());
-            recorder.emit('update', { ...r, response: undefined, timing: undefined });
+            recorder.emit('update', { id: r.id, stage: 'start', record: { ...r, response: undefined, timing: undefined } });
             recorder.emit('record', r);
           }
           await new Promise((resolve) => setTimeout(resolve, 5));

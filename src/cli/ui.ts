@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { CliError, usageError } from './errors.js';
 import type { InspectorServer, LiveSource } from '../server/inspector-server.js';
+import type { CaptureProxy } from '../capture/capture-proxy.js';
+import { headerValue } from '../capture/record.js';
 import { agenttapHome } from '../engine/home.js';
 
 export interface UiFlags {
@@ -64,6 +66,45 @@ export async function startInspectorFromCli(opts: { file?: string; live?: LiveSo
     if (e instanceof InspectorError) throw new CliError(e.message, e.code === 'not-loopback' ? 2 : 1, e.code);
     throw e;
   }
+}
+
+export interface LiveUiFlags {
+  /** `--ui` alone (true) or `--ui PORT`. */
+  ui?: boolean | string;
+  uiHost?: string;
+  uiBuffer?: string;
+}
+
+/**
+ * `proxy --ui` / `run --ui`: opens the inspector on a running capture proxy. Replays sent from
+ * the UI carry `x-agenttap-replay-of`; the recorder's annotate hook turns it into `replayOf` on
+ * the record, so the link is in the capture file too.
+ */
+export async function startLiveInspector(capture: CaptureProxy, flags: LiveUiFlags, quiet = false): Promise<InspectorServer | undefined> {
+  if (flags.ui === undefined || flags.ui === false) return undefined;
+  const port = flags.ui === true ? 8081 : parsePort(flags.ui, 8081);
+  const options = capture.recorder.options;
+  const previous = options.annotate;
+  options.annotate = (record, phase) => {
+    previous?.(record, phase);
+    if (phase !== 'end' || record.replayOf) return;
+    const origin = headerValue(record.request?.headers, 'x-agenttap-replay-of');
+    if (origin && /^[0-9a-f-]{36}$/i.test(origin)) record.replayOf = origin;
+  };
+  const server = await startInspectorFromCli({
+    live: {
+      recorder: capture.recorder,
+      ...(capture.outFile ? { outFile: capture.outFile } : {}),
+      ...(capture.address ? { proxyUrl: capture.address.url } : {}),
+      caPem: capture.ca.certPem,
+    },
+    port,
+    ...(flags.uiHost ? { uiHost: flags.uiHost } : {}),
+    buffer: parseBuffer(flags.uiBuffer),
+    quiet,
+  });
+  process.stderr.write(`agenttap inspector: ${server.url}\n`);
+  return server;
 }
 
 export function register(program: Command): void {

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { EventEmitter } from 'node:events';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { CaptureRecord } from '../capture/record.js';
+import type { RecordUpdate } from '../capture/recorder.js';
+import { LivePartials } from './live-partials.js';
 import { ExchangeStore } from './exchange-store.js';
 import { loadLlmLayer } from '../analysis/llm-layer.js';
 import { buildDetail, fullBody } from './exchange-detail.js';
@@ -22,7 +24,7 @@ import { EXCHANGE_ID_PATTERN, MAX_NOTE_LENGTH, STORE_PATTERN } from './path-para
 import type { ClientMessage, Row, ServerMessage, StoreInfo } from './protocol.js';
 
 export interface LiveSource {
-  /** Emits 'record' (finished CaptureRecord) and 'update' (in-flight partial CaptureRecord). */
+  /** The capture proxy's recorder: 'record' (finished CaptureRecord) and 'update' (RecordUpdate). */
   recorder: EventEmitter;
   /** The capture file the proxy writes, so evicted exchanges can be read back. */
   outFile?: string;
@@ -196,6 +198,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
 
   function flush(): void {
     flushTimer = undefined;
+    // The recording's count moves with the traffic.
+    if (sessions.state && pending.has('main')) broadcastRecording();
     for (const [storeName, p] of pending) {
       const msg: ServerMessage = { type: 'batch', new: [...p.new.values()], update: [...p.update.values()] };
       const text = JSON.stringify(msg);
@@ -267,15 +271,24 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       }
     }
   };
+  const live = new LivePartials((record) => onPartial(record));
   const onRecord = (record: CaptureRecord): void => {
     partials.delete(record.id);
+    live.finish(record.id);
     try {
       main.store.add(record);
     } catch {
       /* as above */
     }
   };
-  const onUpdate = (record: CaptureRecord): void => {
+  const onUpdate = (update: RecordUpdate): void => {
+    try {
+      live.apply(update);
+    } catch {
+      /* a malformed update costs only the live preview */
+    }
+  };
+  const onPartial = (record: CaptureRecord): void => {
     if (!main.store.rowById(record.id)) {
       // The first sight of an exchange shows at once; later partials are coalesced.
       try {
@@ -584,6 +597,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       sessions.dispose();
       if (flushTimer) clearTimeout(flushTimer);
       if (partialTimer) clearTimeout(partialTimer);
+      live.clear();
       for (const c of clients) {
         if (c.detailTimer) clearTimeout(c.detailTimer);
         c.ws.terminate();

@@ -1,7 +1,7 @@
 // Replay: resend a recorded request through the live proxy, so the new exchange is recorded
 // like any other. It carries `x-agenttap-replay-of: <id>` so the store links it to the original
-// (record.replayOf). Redacted secrets stay redacted: a replay of a redacted auth header is
-// expected to be refused upstream, which the new exchange then shows.
+// (record.replayOf). Redacted secrets are left out, so the upstream may refuse the replay;
+// the new exchange then shows that answer.
 import { ProxyAgent, request } from 'undici';
 import { bodyBytes, type CaptureRecord } from '../capture/record.js';
 
@@ -41,7 +41,8 @@ export async function replayThroughProxy(record: CaptureRecord, target: ReplayTa
   if (record.kind !== 'http' || !req) throw new ReplayError('not-replayable', 'only HTTP exchanges can be replayed');
   if (req.body?.truncated) throw new ReplayError('not-replayable', 'the request body was truncated when recorded; it cannot be resent');
   const headers: [string, string][] = [];
-  for (const [k, v] of req.headers) if (!DROP.has(k.toLowerCase()) && !k.startsWith(':')) headers.push([k, v]);
+  // A redacted secret cannot be resent (and "…" is not a legal header byte): it is left out.
+  for (const [k, v] of req.headers) if (!DROP.has(k.toLowerCase()) && !k.startsWith(':') && !v.startsWith('[REDACTED')) headers.push([k, v]);
   headers.push(['x-agenttap-replay-of', record.id]);
   const agent = new ProxyAgent({ uri: target.proxyUrl, ...(target.caPem ? { requestTls: { ca: target.caPem } } : {}) });
   try {

@@ -57,7 +57,7 @@ export function DetailPane(p: Props) {
       const res = await api.replay(p.store, r.id);
       setStatus(`replayed: upstream answered ${res.status}; the new exchange is in the list`);
     } catch (e) {
-      setStatus(`replay failed: ${(e as Error).message}`);
+      setStatus((e as Error).message.startsWith('replay') ? (e as Error).message : `replay failed: ${(e as Error).message}`);
     }
   };
   return (

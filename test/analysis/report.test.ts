@@ -3,21 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agenttap, assertHas, assertHasNot, tempDir } from '../support/analysis-cli.js';
-import { builtCapture, importedFixture, SESSION_A, T0 } from '../support/analysis-fixtures.js';
-import { openaiChatRecord, writeCapture } from '../support/analysis-records.js';
-
-export const HOSTILE = '<script>window.__xss=1;alert(1)</script><img src=x onerror="window.__xss=2">';
-
-/** A capture whose bodies try to break out of the report. */
-export function hostileCapture(): { file: string; ids: string[] } {
-  const records = [
-    openaiChatRecord({ t: T0, messages: [{ role: 'user', content: `please summarize ${HOSTILE} | pipes | and \`\`\` fences` }], answer: `</pre></details>${HOSTILE}`, usage: { prompt_tokens: 10, completion_tokens: 5 } }),
-    openaiChatRecord({ t: T0 + 1000, messages: [{ role: 'user', content: 'second' }], toolCall: { id: 'call_"><svg onload=alert(3)>', name: 'shell"><b>x', arguments: { cmd: [HOSTILE] } }, usage: { prompt_tokens: 3, completion_tokens: 2 } }),
-  ];
-  const file = join(tempDir(), 'hostile.jsonl');
-  writeCapture(file, records);
-  return { file, ids: records.map((r) => r.id) };
-}
+import { builtCapture, hostileCapture, HOSTILE, importedFixture, SESSION_A } from '../support/analysis-fixtures.js';
 
 test('Markdown report of the real claude-trace capture: totals, endpoints, payload keys, usage, the conversation log', () => {
   const file = importedFixture('claude-trace--test-traffic.jsonl');

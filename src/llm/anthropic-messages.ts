@@ -271,7 +271,8 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
     const decoded = decodeBedrockStream(record);
     for (const ev of decoded.events) merger.push(ev);
     res = merger.result();
-    if (decoded.error && !res.error) res.error = decoded.error;
+    // The event-stream's own failure (exception message, cut frame) explains more than "no message_stop".
+    if (decoded.error) res.error = merger.error ?? decoded.error;
   } else {
     const text = bodyText(resp.body);
     const json = responseJson(record);
@@ -281,8 +282,7 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
       res = mergeAnthropicSse(text);
     } else {
       res = { turns: [] };
-      const err = errorMessageOf(json ?? parseMaybeJson(text), resp.status);
-      if (err) res.error = err;
+      res.error = errorMessageOf(json ?? parseMaybeJson(text), resp.status) ?? (text.trim() === '' ? 'empty response body' : 'response body not understood (cut before the first event?)');
     }
   }
   if (resp.body?.truncated && !res.error) res.error = 'response body truncated by the capture cap';

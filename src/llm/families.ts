@@ -1,6 +1,7 @@
 // Every API family the LLM layer understands, looked up by the api id detection names.
 // To add a family: write src/llm/<family>.ts exporting an ApiFamily and list it here.
 import { anthropicCountTokens, anthropicMessages } from './anthropic-messages.js';
+import { cursorConnect } from './cursor-connect.js';
 import { geminiCountTokens, geminiGenerate } from './gemini.js';
 import { openaiChat } from './openai-chat.js';
 import { openaiEmbeddings } from './openai-embeddings.js';
@@ -15,6 +16,7 @@ export const families: ApiFamily[] = [
   openaiEmbeddings,
   geminiGenerate,
   geminiCountTokens,
+  cursorConnect,
 ];
 
 export function familyFor(api: string | undefined): ApiFamily | undefined {

@@ -278,8 +278,7 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
   else if (resp.status < 400 && /^\s*(data|event|:)/.test(text)) res = mergeChatSse(text);
   else {
     res = { turns: [] };
-    const err = errorMessageOf(json ?? parseMaybeJson(text), resp.status);
-    if (err) res.error = err;
+    res.error = errorMessageOf(json ?? parseMaybeJson(text), resp.status) ?? (text.trim() === '' ? 'empty response body' : 'response body not understood (cut before the first event?)');
   }
   if (resp.body?.truncated && !res.error) res.error = 'response body truncated by the capture cap';
   if (record.error && !res.error) res.error = `${record.error.phase}: ${record.error.message}`;

@@ -47,6 +47,8 @@ export interface LlmRequest {
   system?: string;
   /** OpenAI Responses: the response this request continues (it then sends only new items). */
   previousResponseId?: string;
+  /** The client's conversation id when the API sends one (Cursor's conversation_id). */
+  conversationId?: string;
   turns: Turn[];
   tools: ToolSpec[];
 }

@@ -1,0 +1,594 @@
+// Cursor (api2.cursor.sh, agent*.api5.cursor.sh): Connect-RPC with protobuf bodies. Two protocols:
+//  - agent.v1 (Cursor 1.x/2.x agent): AgentClientMessage up (run request, exec results, …),
+//    AgentServerMessage down (interaction updates: text/thinking deltas, tool calls, token deltas,
+//    turn end; exec requests: shell/read/write/ls/grep/mcp). It runs as a bidi h2 stream (`Run`), or
+//    as `RunSSE` (down) + `BidiAppend` (up, the client message hex-encoded in a unary call).
+//  - aiserver.v1.ChatService/StreamUnifiedChatWithTools (older chat/composer).
+// Field numbers come from data/cursor.json, so a Cursor protocol update is a data change. Bodies are
+// read with the framing decoders of src/protocols; fields with known numbers are read exactly
+// (decodeFlat), unknown sub-messages are shown through the schema-less decoder.
+import { readFileSync } from 'node:fs';
+import { bodyBytes, headerValue, type CaptureRecord, type RecordBody } from '../capture/record.js';
+import { parseHex } from '../protocols/binary-text.js';
+import { decodeBinaryBody } from '../protocols/binary-body.js';
+import { parseConnectUnaryError } from '../protocols/connect-envelope.js';
+import type { DecodeIssue } from '../protocols/decode-issue.js';
+import { decodeFlat, decodeProtobuf, type FlatField, type PbField } from '../protocols/protobuf-schemaless.js';
+import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
+
+type NameMap = Record<string, string>;
+type FieldPath = number[];
+
+export interface CursorData {
+  paths: { agentStream: string[]; agentSse: string[]; bidiAppend: string[]; unifiedChat: string[] };
+  agent: {
+    clientMessage: NameMap;
+    serverMessage: NameMap;
+    interactionUpdate: NameMap;
+    deltaText: number;
+    tokenDeltaTokens: number;
+    toolCallUpdate: { callId: number; toolCall: number };
+    toolCall: { kinds: NameMap; args: number; result: number };
+    runRequest: { userText: FieldPath[]; model: FieldPath[]; conversationId: FieldPath[]; system: FieldPath[]; tools: { list: FieldPath; name: number; description: number } };
+    conversationAction: { userText: FieldPath[] };
+    execServerMessage: { id: number; execId: number; kinds: NameMap };
+    execClientMessage: { id: number; execId: number; kinds: NameMap };
+    args: Record<string, NameMap>;
+    results: Record<string, NameMap>;
+    bidiAppend: { data: number; requestId: FieldPath; seqno: number };
+  };
+  unifiedChat: {
+    request: {
+      chatRequest: number;
+      toolResult: number;
+      conversation: number;
+      messageText: number;
+      messageType: number;
+      messageTypes: NameMap;
+      messageThinking: FieldPath;
+      model: FieldPath;
+      conversationId: number;
+      mcpTools: { list: FieldPath; name: number; description: number };
+    };
+    toolResult: { tool: number; callId: number; error: number; fields: NameMap };
+    response: { toolCall: number; chatResponse: number; text: number; thinking: FieldPath };
+    toolCall: { tool: number; callId: number; name: number; rawArgs: number };
+    tools: NameMap;
+  };
+}
+
+let cached: CursorData | undefined;
+
+/** The field-number table (data/cursor.json), read once. */
+export function cursorData(): CursorData {
+  cached ??= JSON.parse(readFileSync(new URL('../../../data/cursor.json', import.meta.url), 'utf8')) as CursorData;
+  return cached;
+}
+
+type Route = 'agent' | 'agentSse' | 'bidiAppend' | 'unifiedChat';
+
+function routeOf(record: CaptureRecord, data: CursorData): Route {
+  const url = record.request?.url ?? '';
+  const path = /^[a-z][a-z0-9+.-]*:\/\/[^/]+(\/[^?#]*)/i.exec(url)?.[1] ?? url.split('?')[0] ?? '';
+  const is = (list: string[]) => list.some((p) => path === p || path.endsWith(p));
+  if (is(data.paths.bidiAppend)) return 'bidiAppend';
+  if (is(data.paths.agentSse)) return 'agentSse';
+  if (is(data.paths.unifiedChat)) return 'unifiedChat';
+  return 'agent';
+}
+
+// ---- reading fields by number ----------------------------------------------------------------
+
+const utf8 = new TextDecoder('utf-8');
+
+function flat(bytes: Uint8Array | undefined): FlatField[] {
+  return bytes ? decodeFlat(bytes).fields : [];
+}
+
+function first(fields: FlatField[], n: number): FlatField | undefined {
+  return fields.find((f) => f.field === n);
+}
+
+function sub(fields: FlatField[], n: number): Uint8Array | undefined {
+  const f = first(fields, n);
+  return f?.wire === 2 ? f.bytes : undefined;
+}
+
+function textOf(fields: FlatField[], n: number): string | undefined {
+  const b = sub(fields, n);
+  return b === undefined ? undefined : utf8.decode(b);
+}
+
+/** Follows a path of message fields; the last one is returned as its flat field. */
+function atPath(bytes: Uint8Array | undefined, path: FieldPath): FlatField | undefined {
+  let cur = bytes;
+  for (let i = 0; i < path.length; i++) {
+    if (!cur) return undefined;
+    const f = first(flat(cur), path[i]!);
+    if (!f) return undefined;
+    if (i === path.length - 1) return f;
+    if (f.wire !== 2) return undefined;
+    cur = f.bytes;
+  }
+  return undefined;
+}
+
+/** The first of several alternative paths that leads to non-empty printable text. */
+function textAt(bytes: Uint8Array | undefined, paths: FieldPath[]): string | undefined {
+  for (const p of paths) {
+    const f = atPath(bytes, p);
+    if (f?.wire !== 2 || !f.bytes || f.bytes.length === 0) continue;
+    const text = strictText(f.bytes);
+    if (text !== undefined) return text;
+  }
+  return undefined;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function strictText(b: Uint8Array): string | undefined {
+  try {
+    const t = strictUtf8.decode(b);
+    // A nested message is rarely free of control bytes; text rarely has them (tab/newline aside).
+    return /[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(t) ? undefined : t;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A sub-message as a plain object: named fields read exactly, the others through the schema-less decoder. */
+function toObject(bytes: Uint8Array, names: NameMap = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const repeated = new Set<string>();
+  const put = (key: string, value: unknown) => {
+    if (!(key in out)) out[key] = value;
+    else if (repeated.has(key)) (out[key] as unknown[]).push(value);
+    else {
+      repeated.add(key);
+      out[key] = [out[key], value];
+    }
+  };
+  const tree = decodeProtobuf(bytes).fields;
+  const flatFields = flat(bytes);
+  for (const f of flatFields) {
+    const spec = names[String(f.field)];
+    const [name, kind] = spec ? (spec.split(':') as [string, string | undefined]) : [String(f.field), undefined];
+    if (f.wire !== 2) {
+      put(name, f.num);
+      continue;
+    }
+    const b = f.bytes!;
+    if (kind === 'struct') {
+      put(name, structToJson(b));
+      continue;
+    }
+    const text = spec ? strictText(b) : undefined;
+    if (text !== undefined) {
+      put(name, text);
+      continue;
+    }
+    const node = tree.find((t) => t.offset === f.offset);
+    put(name, node ? pbToPlain(node) : Buffer.from(b).toString('hex'));
+  }
+  return out;
+}
+
+function pbToPlain(f: PbField): unknown {
+  const v = f.value;
+  switch (v.kind) {
+    case 'string':
+      return v.text;
+    case 'varint':
+    case 'fixed32':
+    case 'fixed64':
+      return v.value;
+    case 'bytes':
+      return v.hex;
+    case 'message':
+    case 'group': {
+      const o: Record<string, unknown> = {};
+      for (const c of v.fields) {
+        const k = String(c.field);
+        const val = pbToPlain(c);
+        if (!(k in o)) o[k] = val;
+        else o[k] = Array.isArray(o[k]) ? [...(o[k] as unknown[]), val] : [o[k], val];
+      }
+      return o;
+    }
+  }
+}
+
+/** google.protobuf.Struct → JSON object (fields = 1: map entries {key 1, value 2}). */
+function structToJson(bytes: Uint8Array, depth = 0): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const entry of flat(bytes)) {
+    if (entry.field !== 1 || !entry.bytes) continue;
+    const e = flat(entry.bytes);
+    const key = textOf(e, 1) ?? '';
+    const value = sub(e, 2);
+    out[key] = value ? valueToJson(value, depth + 1) : null;
+  }
+  return out;
+}
+
+/** google.protobuf.Value → JSON. */
+function valueToJson(bytes: Uint8Array, depth: number): unknown {
+  if (depth > 64) return null;
+  const f = flat(bytes)[0];
+  if (!f) return null;
+  switch (f.field) {
+    case 1:
+      return null;
+    case 2:
+      return f.bytes && f.bytes.length === 8 ? new DataView(f.bytes.buffer, f.bytes.byteOffset, 8).getFloat64(0, true) : null;
+    case 3:
+      return f.bytes ? utf8.decode(f.bytes) : '';
+    case 4:
+      return f.num === 1;
+    case 5:
+      return f.bytes ? structToJson(f.bytes, depth + 1) : {};
+    case 6:
+      return flat(f.bytes).filter((x) => x.field === 1 && x.bytes).map((x) => valueToJson(x.bytes!, depth + 1));
+    default:
+      return null;
+  }
+}
+
+function parseJsonMaybe(text: string): unknown {
+  const t = text.trim();
+  if (!t.startsWith('{') && !t.startsWith('[')) return text;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return text;
+  }
+}
+
+// ---- building turns --------------------------------------------------------------------------
+
+class Turns {
+  readonly turns: Turn[] = [];
+
+  private current(role: Turn['role']): Turn {
+    const last = this.turns[this.turns.length - 1];
+    if (last && last.role === role) return last;
+    const t: Turn = { role, blocks: [] };
+    this.turns.push(t);
+    return t;
+  }
+
+  text(role: Turn['role'], text: string): void {
+    if (text === '') return;
+    const t = this.current(role);
+    const last = t.blocks[t.blocks.length - 1];
+    if (last?.type === 'text') last.text += text;
+    else t.blocks.push({ type: 'text', text });
+  }
+
+  thinking(text: string): void {
+    if (text === '') return;
+    const t = this.current('assistant');
+    const last = t.blocks[t.blocks.length - 1];
+    if (last?.type === 'thinking') last.text += text;
+    else t.blocks.push({ type: 'thinking', text });
+  }
+
+  findCall(id: string): Extract<Block, { type: 'tool_call' }> | undefined {
+    for (const t of this.turns) for (const b of t.blocks) if (b.type === 'tool_call' && b.id === id) return b;
+    return undefined;
+  }
+
+  toolCall(id: string | undefined, name: string, input: unknown): void {
+    const existing = id ? this.findCall(id) : undefined;
+    if (existing) {
+      existing.name = name;
+      if (input !== undefined && !(isEmptyObject(input) && !isEmptyObject(existing.input))) existing.input = input;
+      return;
+    }
+    const block: Block = id ? { type: 'tool_call', id, name, input: input ?? {} } : { type: 'tool_call', name, input: input ?? {} };
+    this.current('assistant').blocks.push(block);
+  }
+
+  toolResult(id: string | undefined, output: unknown, isError: boolean): void {
+    const block: Block = { type: 'tool_result', output };
+    if (id) block.id = id;
+    if (isError) block.isError = true;
+    this.current('tool').blocks.push(block);
+  }
+
+  other(role: Turn['role'], raw: unknown): void {
+    this.current(role).blocks.push({ type: 'other', raw });
+  }
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
+}
+
+// ---- the agent.v1 protocol -------------------------------------------------------------------
+
+interface RequestState {
+  turns: Turns;
+  model?: string;
+  conversationId?: string;
+  system?: string;
+  tools: ToolSpec[];
+}
+
+function applyClientMessage(bytes: Uint8Array, s: RequestState, d: CursorData): void {
+  const a = d.agent;
+  for (const f of flat(bytes)) {
+    const kind = a.clientMessage[String(f.field)];
+    if (!f.bytes) continue;
+    if (kind === 'run_request') {
+      const user = textAt(f.bytes, a.runRequest.userText);
+      if (user !== undefined) s.turns.text('user', user);
+      s.model ??= textAt(f.bytes, a.runRequest.model);
+      s.conversationId ??= textAt(f.bytes, a.runRequest.conversationId);
+      s.system ??= textAt(f.bytes, a.runRequest.system);
+      const listPath = a.runRequest.tools.list;
+      const holder = listPath.length > 1 ? atPath(f.bytes, listPath.slice(0, -1))?.bytes : f.bytes;
+      for (const t of flat(holder).filter((x) => x.field === listPath[listPath.length - 1] && x.bytes)) {
+        const tf = flat(t.bytes);
+        const name = textOf(tf, a.runRequest.tools.name);
+        if (!name) continue;
+        const desc = textOf(tf, a.runRequest.tools.description);
+        s.tools.push(desc ? { name, description: desc } : { name });
+      }
+    } else if (kind === 'conversation_action') {
+      const user = textAt(f.bytes, a.conversationAction.userText);
+      if (user !== undefined) s.turns.text('user', user);
+    } else if (kind === 'exec_client_message') {
+      const r = execPayload(f.bytes, a.execClientMessage, a.results);
+      if (r) s.turns.toolResult(r.id, r.value, r.isError);
+    }
+  }
+}
+
+function execPayload(bytes: Uint8Array, spec: { id: number; execId: number; kinds: NameMap }, names: Record<string, NameMap>): { id: string; kind: string; value: Record<string, unknown>; isError: boolean } | undefined {
+  const fields = flat(bytes);
+  const id = first(fields, spec.id)?.num ?? 0;
+  for (const f of fields) {
+    const kind = spec.kinds[String(f.field)];
+    if (!kind || f.wire !== 2 || !f.bytes) continue;
+    const value = toObject(f.bytes, names[kind]);
+    const isError = ['error', 'rejected', 'permission_denied', 'tool_not_found', 'tool_error'].some((k) => k in value);
+    return { id: `exec-${id}`, kind, value, isError };
+  }
+  return undefined;
+}
+
+interface ResponseState {
+  turns: Turns;
+  usage: Usage;
+  sawTokens: boolean;
+  stopReason?: string;
+}
+
+function applyServerMessage(bytes: Uint8Array, s: ResponseState, d: CursorData): void {
+  const a = d.agent;
+  for (const f of flat(bytes)) {
+    const kind = a.serverMessage[String(f.field)];
+    if (!f.bytes) continue;
+    if (kind === 'interaction_update') applyInteractionUpdate(f.bytes, s, d);
+    else if (kind === 'exec_server_message') {
+      const e = execPayload(f.bytes, a.execServerMessage, a.args);
+      if (!e) continue;
+      const callId = typeof e.value.tool_call_id === 'string' ? e.value.tool_call_id : undefined;
+      if (callId && s.turns.findCall(callId)) continue;
+      s.turns.toolCall(e.id, e.kind, e.value);
+    }
+  }
+}
+
+function applyInteractionUpdate(bytes: Uint8Array, s: ResponseState, d: CursorData): void {
+  const a = d.agent;
+  for (const f of flat(bytes)) {
+    const kind = a.interactionUpdate[String(f.field)];
+    switch (kind) {
+      case 'text_delta':
+        s.turns.text('assistant', textOf(flat(f.bytes), a.deltaText) ?? '');
+        break;
+      case 'thinking_delta':
+        s.turns.thinking(textOf(flat(f.bytes), a.deltaText) ?? '');
+        break;
+      case 'token_delta': {
+        const n = first(flat(f.bytes), a.tokenDeltaTokens)?.num;
+        if (n !== undefined) {
+          s.usage.output = (s.usage.output ?? 0) + n;
+          s.sawTokens = true;
+        }
+        break;
+      }
+      case 'tool_call_started':
+      case 'partial_tool_call':
+      case 'tool_call_completed': {
+        const uf = flat(f.bytes);
+        const callId = textOf(uf, a.toolCallUpdate.callId);
+        const call = toolCallOf(sub(uf, a.toolCallUpdate.toolCall), d);
+        if (!call) {
+          if (callId && kind !== 'tool_call_completed') s.turns.toolCall(callId, 'tool', undefined);
+          break;
+        }
+        if (kind !== 'tool_call_completed' || !callId || !s.turns.findCall(callId)) s.turns.toolCall(callId, call.name, call.input);
+        if (kind === 'tool_call_completed') s.turns.toolResult(callId, call.result ?? {}, call.isError);
+        break;
+      }
+      case 'turn_ended':
+        s.stopReason = 'turn_ended';
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+function toolCallOf(bytes: Uint8Array | undefined, d: CursorData): { name: string; input: unknown; result?: unknown; isError: boolean } | undefined {
+  if (!bytes) return undefined;
+  const spec = d.agent.toolCall;
+  for (const f of flat(bytes)) {
+    if (f.wire !== 2 || !f.bytes) continue;
+    const name = spec.kinds[String(f.field)] ?? `tool_${f.field}`;
+    const parts = flat(f.bytes);
+    const args = sub(parts, spec.args);
+    const result = sub(parts, spec.result);
+    const input = args ? toObject(args, d.agent.args[name]) : {};
+    const out: { name: string; input: unknown; result?: unknown; isError: boolean } = { name, input, isError: false };
+    if (result) {
+      const r = toObject(result, d.agent.results[name]);
+      out.result = r;
+      out.isError = ['error', 'rejected', 'permission_denied', 'tool_not_found', 'tool_error'].some((k) => k in r);
+    }
+    return out;
+  }
+  return undefined;
+}
+
+// ---- aiserver.v1 StreamUnifiedChat ------------------------------------------------------------
+
+function applyUnifiedRequest(bytes: Uint8Array, s: RequestState, d: CursorData): void {
+  const u = d.unifiedChat;
+  const top = flat(bytes);
+  const chat = sub(top, u.request.chatRequest);
+  if (chat) {
+    const cf = flat(chat);
+    for (const m of cf.filter((x) => x.field === u.request.conversation && x.bytes)) {
+      const mf = flat(m.bytes);
+      const role = u.request.messageTypes[String(first(mf, u.request.messageType)?.num ?? 1)] === 'assistant' ? 'assistant' : 'user';
+      const thinking = role === 'assistant' ? textAt(m.bytes, [u.request.messageThinking]) : undefined;
+      if (thinking) s.turns.thinking(thinking);
+      const text = textOf(mf, u.request.messageText);
+      if (text) {
+        if (role === 'user') s.turns.text('user', text);
+        else s.turns.text('assistant', text);
+      }
+    }
+    s.model ??= textAt(chat, [u.request.model]);
+    s.conversationId ??= textOf(cf, u.request.conversationId) || undefined;
+    const tl = u.request.mcpTools.list;
+    const holder = tl.length > 1 ? atPath(chat, tl.slice(0, -1))?.bytes : chat;
+    for (const t of flat(holder).filter((x) => x.field === tl[tl.length - 1] && x.bytes)) {
+      const tf = flat(t.bytes);
+      const name = textOf(tf, u.request.mcpTools.name);
+      if (!name) continue;
+      const desc = textOf(tf, u.request.mcpTools.description);
+      s.tools.push(desc ? { name, description: desc } : { name });
+    }
+  }
+  const result = sub(top, u.request.toolResult);
+  if (result) {
+    const rf = flat(result);
+    const id = textOf(rf, u.toolResult.callId);
+    const tool = u.tools[String(first(rf, u.toolResult.tool)?.num ?? 0)];
+    const names: NameMap = { ...u.toolResult.fields, [String(u.toolResult.error)]: 'error', [String(u.toolResult.callId)]: 'tool_call_id' };
+    const output = toObject(result, names);
+    delete output[String(u.toolResult.tool)];
+    delete output.tool_call_id;
+    if (tool) output.tool = tool;
+    s.turns.toolResult(id, output, 'error' in output);
+  }
+}
+
+function applyUnifiedResponse(bytes: Uint8Array, s: ResponseState, d: CursorData): void {
+  const u = d.unifiedChat;
+  const top = flat(bytes);
+  const chat = sub(top, u.response.chatResponse);
+  if (chat) {
+    const thinking = textAt(chat, [u.response.thinking]);
+    if (thinking) s.turns.thinking(thinking);
+    const text = textOf(flat(chat), u.response.text);
+    if (text) s.turns.text('assistant', text);
+  }
+  const call = sub(top, u.response.toolCall);
+  if (call) {
+    const cf = flat(call);
+    const id = textOf(cf, u.toolCall.callId);
+    const name = textOf(cf, u.toolCall.name) || u.tools[String(first(cf, u.toolCall.tool)?.num ?? 0)] || 'tool';
+    const raw = textOf(cf, u.toolCall.rawArgs);
+    s.turns.toolCall(id || undefined, name, raw !== undefined ? parseJsonMaybe(raw) : {});
+  }
+}
+
+// ---- bodies ----------------------------------------------------------------------------------
+
+interface Messages {
+  payloads: Uint8Array[];
+  errors: DecodeIssue[];
+  endError?: string;
+}
+
+function messagesOf(body: RecordBody | undefined, contentType: string | undefined): Messages {
+  const bytes = bodyBytes(body);
+  if (bytes.length === 0) return { payloads: [], errors: [] };
+  const decoded = decodeBinaryBody(bytes, contentType ? { contentType } : {});
+  const out: Messages = { payloads: decoded.messages.filter((m) => !m.error).map((m) => m.payload), errors: decoded.errors };
+  if (decoded.end?.error) out.endError = `${decoded.end.error.code}${decoded.end.error.message ? `: ${decoded.end.error.message}` : ''}`;
+  else if (decoded.status && decoded.status.code !== 0) out.endError = `${decoded.status.name}${decoded.status.message ? `: ${decoded.status.message}` : ''}`;
+  return out;
+}
+
+function bidiAppendPayload(bytes: Uint8Array, d: CursorData): Uint8Array | undefined {
+  const f = first(flat(bytes), d.agent.bidiAppend.data);
+  if (!f?.bytes) return undefined;
+  // The client message travels hex-encoded in a string field; older builds sent the bytes as is.
+  const text = strictText(f.bytes);
+  if (text !== undefined && /^[0-9a-fA-F]*$/.test(text) && text.length % 2 === 0) return parseHex(text).bytes;
+  return f.bytes;
+}
+
+export const cursorConnect: ApiFamily = {
+  api: 'cursor.connect',
+
+  parseRequest(record: CaptureRecord): { model?: string; stream: boolean; request: LlmRequest } {
+    const d = cursorData();
+    const route = routeOf(record, d);
+    const s: RequestState = { turns: new Turns(), tools: [] };
+    const ct = headerValue(record.request?.headers, 'content-type');
+    if (route === 'bidiAppend') {
+      for (const p of messagesOf(record.request?.body, ct).payloads) {
+        const inner = bidiAppendPayload(p, d);
+        if (inner) applyClientMessage(inner, s, d);
+      }
+    } else if (route === 'unifiedChat') {
+      for (const p of messagesOf(record.request?.body, ct).payloads) applyUnifiedRequest(p, s, d);
+    } else if (route === 'agent') {
+      for (const p of messagesOf(record.request?.body, ct).payloads) applyClientMessage(p, s, d);
+    }
+    const request: LlmRequest = { turns: s.turns.turns, tools: s.tools };
+    if (s.system) request.system = s.system;
+    if (s.conversationId) request.conversationId = s.conversationId;
+    const out: { model?: string; stream: boolean; request: LlmRequest } = { stream: route !== 'bidiAppend', request };
+    if (s.model) out.model = s.model;
+    return out;
+  },
+
+  parseResponse(record: CaptureRecord): LlmResponse & { model?: string } {
+    const d = cursorData();
+    const route = routeOf(record, d);
+    const res = record.response;
+    const out: LlmResponse = { turns: [] };
+    if (!res) return out;
+    const ct = headerValue(res.headers, 'content-type');
+    if (res.status >= 400 || /json/i.test(ct ?? '')) {
+      const err = parseConnectUnaryError(bodyBytes(res.body).toString('utf8'));
+      if (err) out.error = `${err.code}${err.message ? `: ${err.message}` : ''}`;
+      else if (res.status >= 400) out.error = `HTTP ${res.status}`;
+      return out;
+    }
+    if (route === 'bidiAppend') return out;
+    const s: ResponseState = { turns: new Turns(), usage: {}, sawTokens: false };
+    const msgs = messagesOf(res.body, ct);
+    for (const p of msgs.payloads) {
+      if (route === 'unifiedChat') applyUnifiedResponse(p, s, d);
+      else applyServerMessage(p, s, d);
+    }
+    out.turns = s.turns.turns;
+    if (s.stopReason) out.stopReason = s.stopReason;
+    if (s.sawTokens) out.usage = s.usage;
+    const trailerStatus = res.trailers?.find(([k]) => k.toLowerCase() === 'grpc-status')?.[1];
+    if (msgs.endError) out.error = msgs.endError;
+    else if (trailerStatus && trailerStatus !== '0') out.error = `grpc-status ${trailerStatus}`;
+    else if (msgs.errors.length > 0) out.error = msgs.errors[0]!.message;
+    return out;
+  },
+};

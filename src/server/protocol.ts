@@ -26,6 +26,8 @@ export interface Row {
   reqSize: number;
   dur?: number;
   ttfb?: number;
+  /** Streams: when the first content event arrived (ms since start). */
+  ttft?: number;
   /** Detection said llm. */
   llm: boolean;
   provider?: string;

@@ -15,6 +15,26 @@ function splitUrl(record: CaptureRecord): { host: string; path: string } {
   }
 }
 
+// The first event that carries generated content, across the SSE dialects we know.
+const FIRST_CONTENT = /"(?:text_delta|thinking_delta|input_json_delta|response\.output_text\.delta)"|"delta":\{[^{}]*"(?:content|reasoning_content)":"[^"]|"parts":\[\{"text":"[^"]/;
+
+/** Time to first token of a stream: when the chunk holding the first content event arrived. */
+export function timeToFirstToken(record: CaptureRecord): number | undefined {
+  const res = record.response;
+  const text = res?.body?.text;
+  const chunks = res?.chunks;
+  if (!text || !chunks?.length || res.body?.contentEncoding) return undefined;
+  const m = FIRST_CONTENT.exec(text.length > 262_144 ? text.slice(0, 262_144) : text);
+  if (!m) return undefined;
+  const offset = Buffer.byteLength(text.slice(0, m.index));
+  let seen = 0;
+  for (const [t, n] of chunks) {
+    seen += n;
+    if (seen > offset) return t;
+  }
+  return undefined;
+}
+
 export function rowOf(record: CaptureRecord, seq: number, facts: LlmFacts, live: boolean): Row {
   const { host, path } = splitUrl(record);
   const t = Date.parse(record.startedAt);
@@ -36,6 +56,8 @@ export function rowOf(record: CaptureRecord, seq: number, facts: LlmFacts, live:
   const dur = record.timing?.totalMs ?? record.tunnel?.durationMs;
   if (dur !== undefined) row.dur = dur;
   if (record.timing?.ttfbMs !== undefined) row.ttfb = record.timing.ttfbMs;
+  const ttft = live ? undefined : timeToFirstToken(record);
+  if (ttft !== undefined) row.ttft = ttft;
   const d = facts.detection;
   if (d?.provider) row.provider = d.provider;
   if (d?.api) row.api = d.api;

@@ -29,6 +29,7 @@ function useTick(): [number, () => void] {
 function App() {
   const [store, setStore] = useState('main');
   const [info, setInfo] = useState<StoreInfo | undefined>(undefined);
+  const [mainLive, setMainLive] = useState(false);
   const [connected, setConnected] = useState(false);
   const [bad, setBad] = useState<BadLine[]>([]);
   const [recording, setRecording] = useState<RecordingState | undefined>(undefined);
@@ -59,6 +60,7 @@ function App() {
   const onMessage = useCallback((m: ServerMessage) => {
     switch (m.type) {
       case 'snapshot':
+        if (m.info.store === 'main') setMainLive(m.info.live);
         rowsRef.current = m.rows;
         queued.current = [];
         setOlder(m.older);
@@ -402,7 +404,7 @@ function App() {
       </div>
       {sessionId ? (
         <div class="banner" data-testid="session-banner">
-          Viewing recorded session “{sessionMeta?.name ?? info?.title}” — <button onClick={() => openStore('main')}>back to {info?.live || !sessionId ? 'live' : 'capture'}</button>{' '}
+          Viewing recorded session “{sessionMeta?.name ?? info?.title}” — <button onClick={() => openStore('main')}>back to {mainLive ? 'live' : 'capture'}</button>{' '}
           <button onClick={() => void exportSession('har')}>↓ HAR</button> <button onClick={() => void exportSession('jsonl')}>↓ JSONL</button>
         </div>
       ) : null}

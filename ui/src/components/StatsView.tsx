@@ -7,7 +7,7 @@ const W = 560;
 const H = 160;
 
 function Bars({ items, fmt }: { items: [string, number][]; fmt: (n: number) => string }) {
-  const max = Math.max(1, ...items.map((i) => i[1]));
+  const max = Math.max(...items.map((i) => i[1])) || 1;
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${Math.max(20, items.length * 20)}`} width="100%">
       {items.map(([k, v], i) => (
@@ -25,7 +25,7 @@ export function StatsView({ rows }: { rows: readonly Row[] }) {
   const llm = rows.filter((r) => r.llm);
   const turns = llm.filter((r) => r.tin !== undefined || r.tout !== undefined).slice(-120);
   const maxTok = Math.max(1, ...turns.map((r) => (r.tin ?? 0) + (r.tcacheR ?? 0) + (r.tout ?? 0)));
-  const bw = turns.length ? W / turns.length : W;
+  const bw = turns.length ? Math.min(24, W / turns.length) : W;
   const timed = rows.filter((r) => r.dur !== undefined).slice(-500);
   const t0 = timed.length ? timed[0]!.t : 0;
   const t1 = timed.length ? Math.max(t0 + 1, timed[timed.length - 1]!.t) : 1;
@@ -73,7 +73,7 @@ export function StatsView({ rows }: { rows: readonly Row[] }) {
           );
         })}
       </svg>
-      <h4>Latency and TTFT over time <span class="legend"><i class="lg-lat" /> total <i class="lg-ttft" /> TTFT · max {ms(maxLat)}</span></h4>
+      <h4>Latency and time to first token over time <span class="legend"><i class="lg-lat" /> total <i class="lg-ttft" /> TTFT (streams) or TTFB · max {ms(maxLat)}</span></h4>
       <svg class="chart" viewBox={`0 0 ${W} ${H}`} width="100%" data-testid="chart-latency">
         <line x1="30" y1={H - 15} x2={W - 10} y2={H - 15} class="ch-axis" />
         <line x1="30" y1="10" x2="30" y2={H - 15} class="ch-axis" />
@@ -85,9 +85,9 @@ export function StatsView({ rows }: { rows: readonly Row[] }) {
           <circle key={`l${r.seq}`} data-kind="latency" cx={x(r.t)} cy={y(r.dur ?? 0)} r="2.5" class="ch-lat" />
         ))}
         {timed
-          .filter((r) => r.ttfb !== undefined)
+          .filter((r) => (r.ttft ?? r.ttfb) !== undefined)
           .map((r) => (
-            <circle key={`t${r.seq}`} cx={x(r.t)} cy={y(r.ttfb ?? 0)} r="2" class="ch-ttft" />
+            <circle key={`t${r.seq}`} cx={x(r.t)} cy={y(r.ttft ?? r.ttfb ?? 0)} r="2" class="ch-ttft" />
           ))}
       </svg>
       <h4>Cost by model</h4>

@@ -58,6 +58,7 @@ export function TimingTab({ detail }: { detail: Detail }) {
           <tr><th>connect</th><td>{t.connectMs !== undefined ? ms(t.connectMs) : 'reused connection'}</td></tr>
           <tr><th>TLS</th><td>{t.tlsMs !== undefined ? ms(t.tlsMs) : '–'}</td></tr>
           <tr><th>TTFB</th><td>{ms(t.ttfbMs)}</td></tr>
+          {detail.row.ttft !== undefined ? <tr><th>first token</th><td>{ms(detail.row.ttft)}</td></tr> : null}
           <tr><th>total</th><td>{ms(t.totalMs)}</td></tr>
           <tr><th>request / response size</th><td>{bytes(r.request?.body?.size ?? 0)} / {bytes(r.response?.body?.size ?? 0)}</td></tr>
           {gaps.length ? <tr><th>chunk gaps</th><td>avg {ms(avgGap)} · max {ms(maxGap)}</td></tr> : null}

@@ -392,3 +392,58 @@ export function pbGet(fields: PbField[] | undefined, field: number): PbField | u
 export function pbAll(fields: PbField[] | undefined, field: number): PbField[] {
   return fields ? fields.filter((f) => f.field === field) : [];
 }
+
+export interface FlatField {
+  field: number;
+  wire: WireType;
+  offset: number;
+  /** Varint and fixed values (as unsigned numbers; exact below 2^53). */
+  num?: number;
+  /** Payload of a length-delimited field, raw bytes of a fixed field. */
+  bytes?: Uint8Array;
+}
+
+/**
+ * One level of fields without any guessing (for reading a message whose field numbers are known):
+ * each length-delimited payload is left as bytes. Never throws; stops at the first problem.
+ */
+export function decodeFlat(bytes: Uint8Array): { fields: FlatField[]; error?: DecodeIssue } {
+  const fields: FlatField[] = [];
+  const r = Reader.create(bytes);
+  let at = 0;
+  try {
+    while (r.pos < r.len) {
+      at = r.pos;
+      const tag = r.tag();
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (field === 0) return { fields, error: issue('invalid-tag', 'field number 0 is not allowed', at) };
+      if (wire === 0) {
+        const start = r.pos;
+        r.skip();
+        if (r.pos - start > 10) return { fields, error: issue('invalid-varint', `varint of field ${field} is longer than 64 bits`, start) };
+        const v = varintValue(r.buf, start, r.pos).value;
+        fields.push({ field, wire, offset: at, num: typeof v === 'number' ? v : Number(v) });
+      } else if (wire === 2) {
+        const size = r.uint32();
+        if (size > r.len - r.pos) return { fields, error: issue('length-out-of-range', `field ${field} declares ${size} bytes but only ${r.len - r.pos} remain`, at) };
+        fields.push({ field, wire, offset: at, bytes: bytes.subarray(r.pos, r.pos + size) });
+        r.pos += size;
+      } else if (wire === 1 || wire === 5) {
+        const n = wire === 1 ? 8 : 4;
+        if (r.len - r.pos < n) return { fields, error: issue('truncated', `fixed value of field ${field} runs past the end`, at) };
+        const raw = bytes.subarray(r.pos, r.pos + n);
+        const dv = new DataView(raw.buffer, raw.byteOffset, n);
+        fields.push({ field, wire, offset: at, bytes: raw, num: wire === 1 ? Number(dv.getBigUint64(0, true)) : dv.getUint32(0, true) });
+        r.pos += n;
+      } else if (wire === 3) {
+        r.skipType(3, 0, field);
+      } else {
+        return { fields, error: issue('invalid-wire-type', `wire type ${wire} (field ${field}) does not exist`, at) };
+      }
+    }
+  } catch (e) {
+    return { fields, error: readerIssue(e, 'invalid-tag', 'invalid field', at) };
+  }
+  return { fields };
+}

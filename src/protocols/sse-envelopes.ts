@@ -48,13 +48,12 @@ export class SseEnvelopeDecoder {
     if (data === '') return [];
     if (data === '[DONE]') return [{ type: 'done' }];
     const parsed = parseBase64(data);
-    const events: SseEnvelopeEvent[] = [];
     if (parsed.error) {
-      events.push({ type: 'error', error: issue('invalid-base64', `SSE event ${index}: ${parsed.error.message}`, this.decodedBytes) });
+      // Feeding half an event would misalign every envelope after it: skip the whole event.
+      return [{ type: 'error', error: issue('invalid-base64', `SSE event ${index}: ${parsed.error.message}`, this.decodedBytes) }];
     }
     this.decodedBytes += parsed.bytes.length;
-    events.push(...this.connect.push(parsed.bytes));
-    return events;
+    return this.connect.push(parsed.bytes);
   }
 }
 

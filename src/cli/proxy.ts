@@ -1,13 +1,56 @@
-// Placeholder: the command's owner replaces this module (see the open issues).
+// agenttap proxy: the capture proxy in the foreground, one line per finished exchange.
 import type { Command } from 'commander';
+import path from 'node:path';
+import { startCaptureProxy, type CaptureProxy } from '../capture/capture-proxy.js';
+import { CaptureWriterError } from '../capture/writer.js';
+import { CertificateAuthorityError } from '../engine/cert-authority.js';
+import { ProxyStartError } from '../engine/proxy.js';
 import { CliError } from './errors.js';
+import { exchangeJson, exchangeLine } from './exchange-log.js';
+import { addProxyOptions, parseProxyFlags, type ProxyFlags } from './proxy-options.js';
+
+/** Start errors become one actionable line with exit code 1. */
+export async function startOrExplain(start: () => Promise<CaptureProxy>): Promise<CaptureProxy> {
+  try {
+    return await start();
+  } catch (e) {
+    if (e instanceof ProxyStartError || e instanceof CertificateAuthorityError || e instanceof CaptureWriterError) throw new CliError(e.message, 1, e.code);
+    throw e;
+  }
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('proxy')
-    .description('(coming soon)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new CliError('agenttap proxy is not built yet');
+    .description('run the capture proxy: HTTP(S)_PROXY forward proxy with TLS interception, plus --reverse listeners');
+  addProxyOptions(cmd).action(async (flags: ProxyFlags) => {
+    const parsed = parseProxyFlags(flags);
+    const cp = await startOrExplain(() => startCaptureProxy(parsed.capture));
+    const out = (line: string) => process.stdout.write(line + '\n');
+    const file = cp.outFile ? path.resolve(cp.outFile) : undefined;
+    if (parsed.json) {
+      out(JSON.stringify({ type: 'listening', proxy: cp.address?.url, reverse: cp.reverseListeners.map((r) => ({ url: r.url, target: r.target })), out: file, ca: cp.ca.files.certPath }));
+    } else {
+      if (cp.address) out(`agenttap proxy listening on ${cp.address.url}  (HTTP_PROXY / HTTPS_PROXY)`);
+      for (const r of cp.reverseListeners) out(`reverse ${r.url} → ${r.target}`);
+      out(`capture: ${file}`);
+      out(`CA: ${cp.ca.files.certPath}${cp.ca.created ? ' (new: trust it, see agenttap ca --trust-instructions)' : ''}`);
+    }
+    if (!parsed.quiet) cp.recorder.on('record', (r) => out(parsed.json ? exchangeJson(r) : exchangeLine(r)));
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void cp.close().then(() => {
+          const n = cp.recorder.count;
+          const where = cp.outFile ? path.resolve(cp.outFile) : file;
+          if (parsed.json) out(JSON.stringify({ type: 'closed', exchanges: n, out: where }));
+          else process.stdout.write(`\ncapture: ${n} exchange${n === 1 ? '' : 's'} in ${where}\n`);
+          resolve();
+        });
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
+  });
 }

@@ -1,0 +1,256 @@
+// Turns the engine's exchange events into capture records: redaction, body decoding and caps,
+// per-chunk timing. Emits 'record' for each finished exchange and, when someone listens,
+// 'update' for exchanges in flight (the live UI). Hooks: `annotate` (labels, pid attribution,
+// summaries) and `decide` (capture tiers: keep everything, metadata only, or drop).
+import { EventEmitter } from 'node:events';
+import type { Exchange, ExchangeEnd, ExchangeEvents, ResponseHead, TunnelRow } from '../engine/exchange.js';
+import { BodyCollector, DEFAULT_MAX_BODY } from './body-decode.js';
+import { headerValue, RECORD_VERSION, type CaptureRecord, type HeaderList, type RecordError, type WsMessage } from './record.js';
+import { redactHeaders, redactUrl } from './redact.js';
+
+export type CaptureTier = 'full' | 'metadata' | 'drop';
+
+export interface RecorderOptions {
+  /** Cap per body in bytes (decoded); beyond it the head is kept with truncated + sha256. */
+  maxBody?: number;
+  /** Keep secrets in the record (--keep-secrets). Default false: redact. */
+  keepSecrets?: boolean;
+  /** Labels added to every record (e.g. run's session and target). */
+  labels?: Record<string, string>;
+  /**
+   * Called on the partial record when an exchange starts (phase "start": the client is still
+   * connected, so pid lookups work; labels and client fields set here are kept) and on the
+   * finished record before `decide` (phase "end").
+   */
+  annotate?(record: CaptureRecord, phase: 'start' | 'end'): void;
+  /** Capture tier for a finished record: full (default), metadata (bodies dropped), drop. */
+  decide?(record: CaptureRecord): CaptureTier;
+}
+
+/** A live view of an exchange in flight (only emitted while someone listens to 'update'). */
+export type RecordUpdate =
+  | { id: string; stage: 'start' | 'response-head'; record: CaptureRecord }
+  | { id: string; stage: 'chunk'; from: 'client' | 'server'; t: number; data: Buffer };
+
+export interface RecorderEvents {
+  record: [record: CaptureRecord];
+  update: [update: RecordUpdate];
+}
+
+interface InFlight {
+  ex: Exchange;
+  partial: CaptureRecord;
+  reqBody: BodyCollector;
+  reqChunks: [number, number][];
+  head?: ResponseHead;
+  resBody?: BodyCollector;
+  resChunks: [number, number][];
+  ws?: WsMessage[];
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+export class Recorder extends EventEmitter<RecorderEvents> {
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly finishing = new Set<Promise<void>>();
+  private readonly maxBody: number;
+  /** Records emitted so far. */
+  count = 0;
+
+  constructor(readonly options: RecorderOptions = {}) {
+    super();
+    this.maxBody = options.maxBody ?? DEFAULT_MAX_BODY;
+  }
+
+  /** Observe an engine (any emitter of exchange events). Returns a function that detaches. */
+  attach(engine: EventEmitter<ExchangeEvents>): () => void {
+    const on = {
+      start: (ex: Exchange) => this.onStart(ex),
+      'request-chunk': (ex: Exchange, chunk: Buffer, t: number) => {
+        const f = this.inFlight.get(ex.id);
+        if (!f) return;
+        f.reqBody.push(chunk);
+        f.reqChunks.push([round(t), chunk.length]);
+        if (this.listenerCount('update')) this.emit('update', { id: ex.id, stage: 'chunk', from: 'client', t, data: chunk });
+      },
+      'response-head': (ex: Exchange, head: ResponseHead) => {
+        const f = this.inFlight.get(ex.id);
+        if (!f) return;
+        f.head = head;
+        f.resBody = new BodyCollector(headerValue(head.headers, 'content-encoding'), this.maxBody);
+        if (this.listenerCount('update')) this.emit('update', { id: ex.id, stage: 'response-head', record: this.snapshot(f) });
+      },
+      'response-chunk': (ex: Exchange, chunk: Buffer, t: number) => {
+        const f = this.inFlight.get(ex.id);
+        if (!f?.resBody) return;
+        f.resBody.push(chunk);
+        f.resChunks.push([round(t), chunk.length]);
+        if (this.listenerCount('update')) this.emit('update', { id: ex.id, stage: 'chunk', from: 'server', t, data: chunk });
+      },
+      'ws-message': (ex: Exchange, msg: WsMessage) => {
+        const f = this.inFlight.get(ex.id);
+        if (f) (f.ws ??= []).push(msg);
+      },
+      end: (ex: Exchange, end: ExchangeEnd) => this.onEnd(ex, null, end),
+      abort: (ex: Exchange, error: RecordError, end: ExchangeEnd) => this.onEnd(ex, error, end),
+      tunnel: (row: TunnelRow) => this.onTunnel(row),
+    };
+    for (const [k, fn] of Object.entries(on)) engine.on(k as keyof ExchangeEvents, fn as never);
+    return () => {
+      for (const [k, fn] of Object.entries(on)) engine.off(k as keyof ExchangeEvents, fn as never);
+    };
+  }
+
+  /** Exchanges started and not yet finished. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /** Resolves when every finished exchange has been turned into a record and emitted. */
+  async flush(): Promise<void> {
+    while (this.finishing.size) await Promise.all([...this.finishing]);
+  }
+
+  private onStart(ex: Exchange): void {
+    const partial: CaptureRecord = {
+      v: RECORD_VERSION,
+      id: ex.id,
+      kind: ex.kind,
+      mode: ex.mode,
+      startedAt: ex.startedAt,
+      client: { ...ex.client },
+      server: ex.server,
+      request: {
+        method: ex.request.method,
+        url: this.options.keepSecrets ? ex.request.url : redactUrl(ex.request.url),
+        httpVersion: ex.request.httpVersion,
+        headers: this.options.keepSecrets ? ex.request.headers : redactHeaders(ex.request.headers),
+      },
+      error: null,
+    };
+    const labels = { ...this.options.labels, ...ex.labels };
+    if (Object.keys(labels).length) partial.labels = labels;
+    try {
+      this.options.annotate?.(partial, 'start');
+    } catch {
+      // An observer's bug must not lose the exchange.
+    }
+    const f: InFlight = {
+      ex,
+      partial,
+      reqBody: new BodyCollector(headerValue(ex.request.headers, 'content-encoding'), this.maxBody),
+      reqChunks: [],
+      resChunks: [],
+    };
+    this.inFlight.set(ex.id, f);
+    if (this.listenerCount('update')) this.emit('update', { id: ex.id, stage: 'start', record: this.snapshot(f) });
+  }
+
+  /** The partial record so far (no bodies): request head, response head, chunk timings. */
+  private snapshot(f: InFlight): CaptureRecord {
+    const r: CaptureRecord = { ...f.partial, server: { ...f.ex.server }, timing: { ...f.ex.timing } };
+    if (f.head) r.response = { status: f.head.status, statusText: f.head.statusText, httpVersion: f.head.httpVersion, headers: this.headers(f.head.headers), chunks: f.resChunks.slice() };
+    return r;
+  }
+
+  private headers(h: HeaderList): HeaderList {
+    return this.options.keepSecrets ? h : redactHeaders(h);
+  }
+
+  private onEnd(ex: Exchange, error: RecordError | null, end: ExchangeEnd): void {
+    const f = this.inFlight.get(ex.id);
+    if (!f) return;
+    this.inFlight.delete(ex.id);
+    const p = this.finish(f, error, end).catch((e: Error) => {
+      process.emitWarning(`agenttap recorder: could not record ${ex.id}: ${e.message}`);
+    });
+    this.finishing.add(p);
+    void p.finally(() => this.finishing.delete(p));
+  }
+
+  private async finish(f: InFlight, error: RecordError | null, end: ExchangeEnd): Promise<void> {
+    const { ex } = f;
+    const [reqBody, resBody] = await Promise.all([f.reqBody.finish(), f.resBody?.finish()]);
+    const record: CaptureRecord = { ...f.partial, server: { ...ex.server } };
+    const request = record.request!;
+    if (reqBody) request.body = reqBody;
+    if (end.requestTrailers?.length) request.trailers = this.headers(end.requestTrailers);
+    if (f.reqChunks.length > 1) request.chunks = f.reqChunks;
+    if (f.head) {
+      record.response = {
+        status: f.head.status,
+        ...(f.head.statusText !== undefined ? { statusText: f.head.statusText } : {}),
+        httpVersion: f.head.httpVersion,
+        headers: this.headers(f.head.headers),
+      };
+      if (end.trailers?.length) record.response.trailers = this.headers(end.trailers);
+      if (resBody) record.response.body = resBody;
+      record.response.chunks = f.resChunks;
+    }
+    record.timing = roundTiming(ex.timing);
+    if (f.ws) record.ws = f.ws;
+    if (end.wsClose) record.wsClose = end.wsClose;
+    const { labels, llm, error: _pending, ...rest } = record;
+    // Key order as in DESIGN.md section 4, so lines read the same everywhere.
+    const ordered: CaptureRecord = { ...rest, error } as CaptureRecord;
+    if (labels) ordered.labels = labels;
+    if (llm) ordered.llm = llm;
+    this.emitFinished(ordered);
+  }
+
+  private onTunnel(row: TunnelRow): void {
+    const record: CaptureRecord = {
+      v: RECORD_VERSION,
+      id: row.id,
+      kind: 'tunnel',
+      mode: row.mode,
+      startedAt: row.startedAt,
+      client: row.client,
+      server: row.server,
+      tunnel: row.tunnel,
+      error: row.error,
+    };
+    const labels = { ...this.options.labels, ...row.labels };
+    if (Object.keys(labels).length) record.labels = labels;
+    this.emitFinished(record);
+  }
+
+  private emitFinished(record: CaptureRecord): void {
+    try {
+      this.options.annotate?.(record, 'end');
+    } catch {
+      // keep the record
+    }
+    let tier: CaptureTier = 'full';
+    try {
+      tier = this.options.decide?.(record) ?? 'full';
+    } catch {
+      tier = 'full';
+    }
+    if (tier === 'drop') return;
+    if (tier === 'metadata') stripBodies(record);
+    this.count++;
+    this.emit('record', record);
+  }
+}
+
+function roundTiming(t: Exchange['timing']): Exchange['timing'] {
+  const out: Exchange['timing'] = {};
+  for (const k of ['connectMs', 'tlsMs', 'ttfbMs', 'totalMs'] as const) if (t[k] !== undefined) out[k] = round(t[k]!);
+  return out;
+}
+
+/** Metadata tier: sizes, headers and timing stay; contents go. */
+export function stripBodies(record: CaptureRecord): void {
+  for (const part of [record.request, record.response]) {
+    if (!part?.body) continue;
+    delete part.body.text;
+    delete part.body.base64;
+  }
+  if (record.ws) for (const m of record.ws) {
+    delete m.text;
+    delete m.base64;
+  }
+}

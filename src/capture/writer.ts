@@ -1,0 +1,130 @@
+// Append-only JSONL capture writer. Each record is serialized to one line and written with a
+// single write(2) on an O_APPEND descriptor, so several agenttap processes can append to the
+// same file without interleaving. `rotate: 'daily'` writes <name>-YYYY-MM-DD.jsonl.
+import { closeSync, mkdirSync, openSync, write as fsWrite, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import type { CaptureRecord } from './record.js';
+
+export class CaptureWriterError extends Error {
+  readonly code = 'OUTPUT_UNWRITABLE';
+}
+
+export interface CaptureWriterOptions {
+  /** The capture file (with rotation: the base name; the date is inserted before .jsonl). */
+  file: string;
+  rotate?: 'daily';
+  /** Clock for rotation (tests move it forward). */
+  now?: () => Date;
+}
+
+/** YYYY-MM-DD in local time. */
+export function localDate(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/** `dir/name.jsonl` → `dir/name-YYYY-MM-DD.jsonl`. */
+export function rotatedName(file: string, date: string): string {
+  const ext = path.extname(file);
+  const stem = ext ? file.slice(0, -ext.length) : file;
+  return `${stem}-${date}${ext || '.jsonl'}`;
+}
+
+function openAppend(file: string): number {
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    return openSync(file, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o600);
+  } catch (e) {
+    throw new CaptureWriterError(`cannot write the capture file ${file}: ${(e as Error).message} (pass --out with a writable path)`);
+  }
+}
+
+export class CaptureWriter {
+  private fd: number;
+  private date: string;
+  private file: string;
+  private queue: Buffer[] = [];
+  private writing = false;
+  private idle: (() => void)[] = [];
+  private closed = false;
+  records = 0;
+  bytes = 0;
+  /** The last write error (disk full…); the proxy keeps forwarding. */
+  lastError?: Error;
+
+  constructor(private readonly options: CaptureWriterOptions) {
+    this.date = localDate(this.now());
+    this.file = options.rotate === 'daily' ? rotatedName(options.file, this.date) : options.file;
+    this.fd = openAppend(this.file);
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** The file records currently go to. */
+  get currentFile(): string {
+    return this.file;
+  }
+
+  write(record: CaptureRecord): void {
+    if (this.closed) return;
+    this.queue.push(Buffer.from(JSON.stringify(record) + '\n', 'utf8'));
+    this.records++;
+    if (!this.writing) this.drain();
+  }
+
+  private rotateIfDue(): void {
+    if (this.options.rotate !== 'daily') return;
+    const today = localDate(this.now());
+    if (today === this.date) return;
+    const next = rotatedName(this.options.file, today);
+    try {
+      const fd = openAppend(next);
+      closeSync(this.fd);
+      this.fd = fd;
+      this.file = next;
+      this.date = today;
+    } catch (e) {
+      this.lastError = e as Error;
+    }
+  }
+
+  private drain(): void {
+    const line = this.queue.shift();
+    if (!line) {
+      this.writing = false;
+      for (const r of this.idle.splice(0)) r();
+      return;
+    }
+    this.writing = true;
+    this.rotateIfDue();
+    this.writeAll(line, 0);
+  }
+
+  private writeAll(buf: Buffer, offset: number): void {
+    // One write per line; a short write (rare: signal, disk full) continues where it stopped.
+    fsWrite(this.fd, buf, offset, buf.length - offset, null, (err, n) => {
+      if (err) {
+        this.lastError = err;
+        return this.drain();
+      }
+      this.bytes += n;
+      if (offset + n < buf.length) return this.writeAll(buf, offset + n);
+      this.drain();
+    });
+  }
+
+  /** Resolves once every queued line is on disk (in the kernel). */
+  flush(): Promise<void> {
+    if (!this.writing && !this.queue.length) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}

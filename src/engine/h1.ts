@@ -1,0 +1,155 @@
+// HTTP/1.1 forwarding of one request: client leg (node:http server) → upstream leg (pooled
+// http/https agent). Bytes stream both ways as they arrive, with backpressure; observers get
+// each chunk by reference through the exchange events, never the forwarding path's buffers.
+import type { EventEmitter } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
+import type tls from 'node:tls';
+import type { RecordError } from '../capture/record.js';
+import { headerPairs, newExchange, since, type Exchange, type ExchangeEvents } from './exchange.js';
+import { endToEndHeaders } from './hop-by-hop.js';
+import type { RequestRoute } from './request-route.js';
+import { badGatewayText, serverName, upstreamFailure, type UpstreamConnector } from './upstream.js';
+
+export interface ForwardDeps {
+  events: EventEmitter<ExchangeEvents>;
+  connector: UpstreamConnector;
+}
+
+export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse, route: RequestRoute, deps: ForwardDeps): Exchange {
+  const { events } = deps;
+  const ex = newExchange({
+    kind: 'http',
+    mode: route.mode,
+    client: { ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
+    server: route.server,
+    request: { method: req.method ?? 'GET', url: route.url, httpVersion: req.httpVersion, headers: headerPairs(req.rawHeaders) },
+  });
+  events.emit('start', ex);
+
+  const target = route.target;
+  let connected = false;
+  let upstreamComplete = false;
+  let done = false;
+  let upRes: http.IncomingMessage | undefined;
+
+  const finish = (error: RecordError | null): void => {
+    if (done) return;
+    done = true;
+    ex.timing.totalMs ??= since(ex);
+    const trailers = upRes && upRes.rawTrailers.length ? headerPairs(upRes.rawTrailers) : undefined;
+    const end = trailers ? { trailers } : {};
+    if (error) events.emit('abort', ex, error, end);
+    else events.emit('end', ex, end);
+  };
+
+  const upReq = (target.tls ? https : http).request({
+    agent: deps.connector.agentFor(target),
+    host: target.host,
+    port: target.port,
+    method: req.method,
+    path: route.path,
+    headers: endToEndHeaders(req.rawHeaders, route.hostHeader) as unknown as http.OutgoingHttpHeaders,
+    ...(target.tls ? { servername: serverName(target.host) } : {}),
+  });
+
+  upReq.on('socket', (s) => {
+    if (!s.connecting) {
+      connected = true;
+      ex.server.ip = s.remoteAddress;
+      if (target.tls) ex.server.alpn = (s as tls.TLSSocket).alpnProtocol || undefined;
+      return;
+    }
+    s.setNoDelay(true);
+    s.once('connect', () => {
+      connected = true;
+      ex.timing.connectMs = since(ex);
+      ex.server.ip = s.remoteAddress;
+    });
+    if (target.tls) {
+      s.once('secureConnect', () => {
+        ex.timing.tlsMs = Math.round((since(ex) - (ex.timing.connectMs ?? 0)) * 1000) / 1000;
+        ex.server.alpn = (s as tls.TLSSocket).alpnProtocol || undefined;
+      });
+    }
+  });
+
+  // Client → upstream.
+  req.on('data', (chunk: Buffer) => {
+    events.emit('request-chunk', ex, chunk, since(ex));
+    if (!upReq.write(chunk)) req.pause();
+  });
+  upReq.on('drain', () => req.resume());
+  req.on('end', () => {
+    events.emit('request-end', ex, since(ex));
+    if (req.rawTrailers.length) upReq.addTrailers(headerPairs(req.rawTrailers));
+    upReq.end();
+  });
+  req.on('error', () => {});
+
+  upReq.on('error', (err: NodeJS.ErrnoException) => {
+    if (done) return;
+    if (!upRes) {
+      const error = upstreamFailure(err, connected);
+      finish(error);
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(502, [ 'content-type', 'text/plain; charset=utf-8', 'connection', 'close' ] as unknown as http.OutgoingHttpHeaders);
+        res.end(badGatewayText(error, target));
+      } else res.destroy();
+    } else upstreamReset(err);
+  });
+
+  const upstreamReset = (err?: NodeJS.ErrnoException): void => {
+    if (done || upstreamComplete) return;
+    finish({ phase: 'upstream-reset', code: err?.code ?? 'ECONNRESET', message: err?.message ?? 'upstream closed the connection before the response ended' });
+    // Never a fake clean end: the client's connection is torn down like ours was.
+    res.destroy();
+  };
+
+  // Upstream → client.
+  upReq.on('response', (r) => {
+    upRes = r;
+    const t = since(ex);
+    ex.timing.ttfbMs = t;
+    events.emit('response-head', ex, { status: r.statusCode ?? 0, statusText: r.statusMessage, httpVersion: r.httpVersion, headers: headerPairs(r.rawHeaders) }, t);
+    if (res.destroyed) return;
+    try {
+      res.writeHead(r.statusCode ?? 502, r.statusMessage, endToEndHeaders(r.rawHeaders) as unknown as http.OutgoingHttpHeaders);
+    } catch (e) {
+      finish({ phase: 'protocol', code: (e as NodeJS.ErrnoException).code ?? 'BAD_RESPONSE_HEADERS', message: (e as Error).message });
+      upReq.destroy();
+      res.destroy();
+      return;
+    }
+    // Send the head now if no body byte follows at once (SSE waits for its first event).
+    setImmediate(() => {
+      if (!res.headersSent && !res.destroyed) res.flushHeaders();
+    });
+    r.on('data', (chunk: Buffer) => {
+      events.emit('response-chunk', ex, chunk, since(ex));
+      if (!res.write(chunk)) r.pause();
+    });
+    r.on('end', () => {
+      upstreamComplete = true;
+      ex.timing.totalMs = since(ex);
+      if (r.rawTrailers.length) res.addTrailers(headerPairs(r.rawTrailers));
+      res.end();
+    });
+    r.on('aborted', () => upstreamReset());
+    r.on('error', (err: NodeJS.ErrnoException) => upstreamReset(err));
+    r.on('close', () => {
+      if (!r.complete) upstreamReset();
+    });
+  });
+  res.on('drain', () => upRes?.resume());
+  res.on('finish', () => finish(null));
+  res.on('close', () => {
+    if (done) return;
+    if (upstreamComplete) return finish(null);
+    // The client went away first: cancel the upstream request, keep what passed.
+    upReq.destroy();
+    finish({ phase: 'client-abort', code: 'ECONNRESET', message: 'client closed the connection before the response ended' });
+  });
+  res.on('error', () => {});
+  return ex;
+}

@@ -173,6 +173,7 @@ export function costOf(model: string | undefined, usage: Usage | undefined, how?
 export function formatCost(cost: number | undefined): string {
   if (cost === undefined) return 'unknown';
   if (cost === 0) return '$0';
-  if (cost < 0.01) return `$${cost.toFixed(6).replace(/0+$/, '')}`;
-  return `$${cost.toFixed(4)}`;
+  if (cost >= 1) return `$${cost.toFixed(2)}`;
+  // Four significant digits, never in exponent form.
+  return `$${Number(cost.toPrecision(4)).toFixed(10).replace(/0+$/, '')}`;
 }

@@ -66,7 +66,9 @@ test('an unknown model costs "unknown", never 0', () => {
   assert.equal(c, undefined);
   assert.equal(formatCost(c), 'unknown');
   assert.equal(formatCost(0.000123), '$0.000123');
-  assert.equal(formatCost(1.5), '$1.5000');
+  assert.equal(formatCost(1.5), '$1.50');
+  assert.equal(formatCost(0.0105300001), '$0.01053');
+  assert.equal(formatCost(1.2e-7), '$0.00000012');
 });
 
 test('--pricing FILE adds and overrides prices; a bad file says what is wrong', () => {

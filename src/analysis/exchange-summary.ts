@@ -2,6 +2,7 @@
 // the record (bodies are dropped as soon as the summary is made, so a 2 GB capture fits).
 import type { CaptureRecord } from '../capture/record.js';
 import { headerValue } from '../capture/record.js';
+import { jsonBody } from '../llm/record-json.js';
 import type { Block, Detection, LlmExchange, Turn, Usage } from '../llm/types.js';
 
 export interface LlmSummary {
@@ -187,14 +188,17 @@ export interface SessionHints {
 const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'session-id', 'x-session-id'];
 const CONVERSATION_HEADERS = ['conversation_id', 'conversation-id', 'thread-id', 'thread_id', 'x-thread-id'];
 
-function firstMatch(text: string, re: RegExp): string | undefined {
-  const m = re.exec(text);
-  return m ? m[1] : undefined;
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function short(v: unknown, max: number): string | undefined {
+  return typeof v === 'string' && v !== '' ? v.slice(0, max) : undefined;
 }
 
 /**
- * Explicit ids, read without parsing the body again: keys are matched only where they are
- * JSON structure (an id quoted inside a message string is escaped, so it cannot match).
+ * Explicit ids a client sends. The request body is the LLM layer's cached parse (jsonBody),
+ * so reading ids costs no second parse.
  */
 export function sessionHints(record: CaptureRecord): SessionHints {
   const h: SessionHints = {};
@@ -215,28 +219,31 @@ export function sessionHints(record: CaptureRecord): SessionHints {
       break;
     }
   }
-  const body = record.request?.body?.text;
-  if (body && body.length > 0 && body.charCodeAt(0) === 0x7b) {
-    const userId = firstMatch(body, /"user_id"\s*:\s*"([^"\\]{1,300})"/);
+  const body = record.request?.body;
+  const json = body?.text !== undefined && body.text.charCodeAt(0) === 0x7b ? jsonBody(body) : undefined;
+  if (isRecord(json)) {
+    const metadata = isRecord(json.metadata) ? json.metadata : undefined;
+    const userId = short(metadata?.user_id, 500);
     if (userId) {
-      const session = /_session_([0-9a-f-]{8,})/i.exec(userId);
+      // Claude Code: "user_<hash>_account_<uuid>_session_<uuid>", or a JSON string with session_id.
+      const session = /_session_([0-9a-f-]{8,})/i.exec(userId) ?? /"session_id"\s*:\s*"([^"]+)"/.exec(userId);
       if (session && !h.agentSession) h.agentSession = session[1];
       h.user = userId.replace(/_session_[0-9a-f-]+$/i, '');
     } else {
-      const user = firstMatch(body, /"user"\s*:\s*"([^"\\]{1,300})"/);
+      const user = short(json.user, 300);
       if (user) h.user = user;
     }
-    const prev = firstMatch(body, /"previous_response_id"\s*:\s*"([^"\\]{1,200})"/);
+    const prev = short(json.previous_response_id, 200);
     if (prev) h.previousResponseId = prev;
     if (!h.conversation) {
-      const cacheKey = firstMatch(body, /"prompt_cache_key"\s*:\s*"([^"\\]{1,200})"/);
+      const cacheKey = short(json.prompt_cache_key, 200);
       if (cacheKey) h.conversation = cacheKey;
     }
   }
-  const resText = record.response?.body?.text;
-  if (resText && record.request && /\/responses\b/.test(record.request.url)) {
-    const id = firstMatch(resText.slice(0, 4096), /"id"\s*:\s*"(resp_[^"\\]{1,200})"/);
-    if (id) h.responseId = id;
+  const res = record.response?.body;
+  if (res?.text && record.request && record.request.url.includes('/responses')) {
+    const m = /"id"\s*:\s*"(resp_[^"\\]{1,200})"/.exec(res.text.slice(0, 4096));
+    if (m) h.responseId = m[1];
   }
   return h;
 }

@@ -2,6 +2,7 @@
 // codes, payload structure (top request/response keys with their types), and the per-exchange
 // series the charts draw.
 import type { CaptureRecord } from '../capture/record.js';
+import { jsonBody } from '../llm/record-json.js';
 import { promptTokens, type ExchangeSummary } from './exchange-summary.js';
 import { isError } from './stats.js';
 
@@ -157,26 +158,19 @@ export class HttpOverview {
   }
 
   private payloadKeys(record: CaptureRecord): void {
+    // Bodies come parsed from the LLM layer's per-body cache: no second JSON.parse.
     const req = record.request?.body;
     if (req?.text && !req.truncated && req.text.charCodeAt(0) === 0x7b) {
-      try {
-        const value = JSON.parse(req.text) as Record<string, unknown>;
-        for (const k in value) this.requestKeys.add(k, typeName(value[k]));
-      } catch {
-        /* not JSON after all */
-      }
+      const value = jsonBody(req);
+      if (value && typeof value === 'object' && !Array.isArray(value)) for (const k in value) this.requestKeys.add(k, typeName((value as Record<string, unknown>)[k]));
     }
     const res = record.response?.body;
     if (!res?.text) return;
     if (isEventStream(record)) {
       for (const [name] of sseEventCounts(res.text)) this.responseKeys.add(`event: ${name}`, 'sse');
     } else if (!res.truncated && res.text.charCodeAt(0) === 0x7b) {
-      try {
-        const value = JSON.parse(res.text) as Record<string, unknown>;
-        for (const k in value) this.responseKeys.add(k, typeName(value[k]));
-      } catch {
-        /* not JSON */
-      }
+      const value = jsonBody(res);
+      if (value && typeof value === 'object' && !Array.isArray(value)) for (const k in value) this.responseKeys.add(k, typeName((value as Record<string, unknown>)[k]));
     }
   }
 

@@ -1,8 +1,39 @@
-// The LLM layer (src/llm), loaded once and lazily: analysis reads LLM facts through it and
-// still works on raw HTTP (endpoints, statuses, sizes) when a family module throws on odd input.
+// LLM facts for analysis, from the LLM layer (src/llm). One reader per pass over a file, so
+// Responses-API `previous_response_id` chains resolve to whole conversations. A family that
+// throws on odd input costs only that exchange's facts; the raw HTTP view stays.
 import type { CaptureRecord } from '../capture/record.js';
+import { detect } from '../llm/detect.js';
+import { normalizeExchange, ResponsesChain } from '../llm/normalize.js';
 import type { Detection, LlmExchange, Usage } from '../llm/types.js';
 
+export interface LlmFacts {
+  detection?: Detection;
+  exchange?: LlmExchange;
+}
+
+export type LlmReader = (record: CaptureRecord) => LlmFacts;
+
+/** A reader for one pass: keeps a bounded Responses chain (older chains are forgotten first). */
+export function createLlmReader(chainSize = 2000): LlmReader {
+  const chain = new ResponsesChain(chainSize);
+  return (record) => {
+    if (record.kind === 'tunnel') return {};
+    let exchange: LlmExchange | undefined;
+    try {
+      exchange = normalizeExchange(record, { chain });
+    } catch {
+      exchange = undefined;
+    }
+    if (exchange) return { detection: exchange.detection, exchange };
+    try {
+      return { detection: detect(record) };
+    } catch {
+      return {};
+    }
+  };
+}
+
+// The optional-layer API the inspector server uses (kept stable for it).
 export interface LlmLayer {
   normalizeExchange(record: CaptureRecord): LlmExchange | undefined;
   detect(record: CaptureRecord): Detection;
@@ -36,11 +67,6 @@ export function loadLlmLayer(): Promise<LlmLayer | undefined> {
     };
   })();
   return loading;
-}
-
-export interface LlmFacts {
-  detection?: Detection;
-  exchange?: LlmExchange;
 }
 
 /** Detection plus the normalized exchange (with cost and context key filled in when the layer can). */

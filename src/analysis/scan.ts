@@ -5,7 +5,7 @@ import type { CaptureRecord } from '../capture/record.js';
 import { readRecords, type BadLine } from '../capture/reader.js';
 import type { LlmExchange } from '../llm/types.js';
 import { sessionHints, summarizeExchange, type ExchangeSummary, type SessionHints } from './exchange-summary.js';
-import { llmFactsOf, loadLlmLayer } from './llm-layer.js';
+import { createLlmReader } from './llm-layer.js';
 import { createProgress } from './progress.js';
 import { SessionTracker, type Assignment } from './sessions.js';
 
@@ -24,6 +24,8 @@ export interface ScanOptions {
   /** Called per record, in file order. The record must not be kept. */
   onItem?(item: ScanItem): void | Promise<void>;
   onBadLine?(bad: BadLine): void;
+  /** Group into sessions (default true); stats by model/host do without. */
+  sessions?: boolean;
   /** Label for the TTY progress line; none when omitted. */
   progress?: string;
 }
@@ -42,7 +44,7 @@ export class EmptyCaptureError extends Error {
 export async function scanCapture(file: string, options: ScanOptions = {}): Promise<ScanResult> {
   const bytes = (await stat(file)).size;
   if (bytes === 0) throw new EmptyCaptureError(`${file} is empty: no records to analyse`);
-  const layer = await loadLlmLayer();
+  const llmFacts = createLlmReader();
   const tracker = new SessionTracker({ gapSeconds: options.gapSeconds });
   const progress = options.progress ? createProgress(options.progress, bytes) : undefined;
   let records = 0;
@@ -54,10 +56,10 @@ export async function scanCapture(file: string, options: ScanOptions = {}): Prom
   };
   for await (const { record, line, offset } of readRecords(file, { onBadLine: onBad, onProgress: progress ? (b) => progress.update(b, records) : undefined })) {
     records++;
-    const { exchange, detection } = llmFactsOf(layer, record);
+    const { exchange, detection } = llmFacts(record);
     const summary = summarizeExchange(record, exchange, detection);
     const hints = sessionHints(record);
-    const assignment = tracker.add(summary, hints, exchange);
+    const assignment = options.sessions === false ? {} : tracker.add(summary, hints, exchange);
     if (options.onItem) await options.onItem({ record, line, offset, summary, hints, exchange, assignment });
   }
   progress?.done();

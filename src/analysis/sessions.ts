@@ -116,8 +116,12 @@ const PROMPT_KEY_LEN = 400;
 function hashTurn(turn: Turn): string {
   const h = createHash('sha1').update(turn.role);
   for (const b of turn.blocks) {
-    if (b.type === 'text' && isInjectedText(b.text)) continue;
-    h.update('\0').update(JSON.stringify(b));
+    // Strings are hashed as they are; only structured values pay for JSON.stringify.
+    if (b.type === 'text') {
+      if (!isInjectedText(b.text)) h.update('\0t').update(b.text);
+    } else if (b.type === 'tool_result' && typeof b.output === 'string') h.update('\0r').update(b.id ?? '').update('\0').update(b.output);
+    else if (b.type === 'thinking') h.update('\0k').update(b.text);
+    else h.update('\0').update(JSON.stringify(b));
   }
   return h.digest('base64');
 }

@@ -49,6 +49,7 @@ export function register(program: Command): void {
       try {
         await scanCapture(file, {
           gapSeconds,
+          sessions: by === 'session',
           progress: `reading ${file}`,
           onItem: ({ summary, assignment }) => acc.add(summary, groupKey(summary, by, assignment.session)),
         });

@@ -5,6 +5,7 @@ import type { CaptureProxyOptions } from '../capture/capture-proxy.js';
 import { DEFAULT_MAX_BODY } from '../capture/body-decode.js';
 import { MapRemoteError, parseMapRemote } from '../engine/map-remote.js';
 import type { ReverseSpec } from '../engine/proxy.js';
+import { captureDecider, parseCaptureMode } from '../llm/capture-tier.js';
 import { usageError } from './errors.js';
 
 /** The raw values commander hands over. */
@@ -24,6 +25,8 @@ export interface ProxyFlags {
   rotate?: string;
   quiet?: boolean;
   json?: boolean;
+  /** --capture all|llm (capture tiers). */
+  capture?: string;
 }
 
 export interface ParsedProxyFlags {
@@ -54,6 +57,7 @@ export function addProxyOptions(cmd: Command, defaults: { port?: string } = {}):
     .option('--keep-secrets', 'do not redact API keys, auth headers and cookies in the capture')
     .option('--insecure-upstream', 'do not verify upstream TLS certificates')
     .addOption(new Option('--rotate <period>', 'start a new capture file every day: <name>-YYYY-MM-DD.jsonl').choices(['daily']))
+    .addOption(new Option('--capture <mode>', 'all: record everything; llm: LLM calls in full, other AI-provider traffic as metadata only, drop the rest').choices(['all', 'llm']).default('all'))
     .option('--quiet', 'no line per exchange')
     .option('--json', 'print JSON Lines (one object per exchange) instead of text');
 }
@@ -108,6 +112,8 @@ export function parseProxyFlags(flags: ProxyFlags): ParsedProxyFlags {
     insecureUpstream: !!flags.insecureUpstream,
   };
   if (flags.out) capture.out = flags.out;
+  const decide = captureDecider(parseCaptureMode(flags.capture ?? 'all'));
+  if (decide) capture.decide = decide;
   if (flags.rotate === 'daily') capture.rotate = 'daily';
   return {
     capture,

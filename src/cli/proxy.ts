@@ -8,6 +8,7 @@ import { ProxyStartError } from '../engine/proxy.js';
 import { CliError } from './errors.js';
 import { exchangeJson, exchangeLine } from './exchange-log.js';
 import { addProxyOptions, parseProxyFlags, type ProxyFlags } from './proxy-options.js';
+import { llmLogFields, llmLogSuffix } from '../llm/log-summary.js';
 
 /** Start errors become one actionable line with exit code 1. */
 export async function startOrExplain(start: () => Promise<CaptureProxy>): Promise<CaptureProxy> {
@@ -36,7 +37,14 @@ export function register(program: Command): void {
       out(`capture: ${file}`);
       out(`CA: ${cp.ca.files.certPath}${cp.ca.created ? ' (new: trust it, see agenttap ca --trust-instructions)' : ''}`);
     }
-    if (!parsed.quiet) cp.recorder.on('record', (r) => out(parsed.json ? exchangeJson(r) : exchangeLine(r)));
+    if (!parsed.quiet) {
+      // Model calls also show provider, model, tokens and cost.
+      cp.recorder.on('record', (r) => {
+        if (!parsed.json) return out(exchangeLine(r) + llmLogSuffix(r));
+        const llm = llmLogFields(r);
+        out(llm ? JSON.stringify({ ...(JSON.parse(exchangeJson(r)) as object), llm }) : exchangeJson(r));
+      });
+    }
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);

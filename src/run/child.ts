@@ -64,7 +64,9 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  */
 export function runChild(file: string, argv0: string, args: readonly string[], env: NodeJS.ProcessEnv, onSpawn?: (child: ChildProcess) => void): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(file, args, { stdio: 'inherit', env, argv0 });
+    // Windows runs .cmd/.bat shims (npm-installed agents) only through the shell.
+    const shell = process.platform === 'win32' && /\.(cmd|bat)$/i.test(file);
+    const child = spawn(file, args, { stdio: 'inherit', env, argv0, shell });
     const fromTerminal = process.stdin.isTTY === true;
     const handlers = new Map<NodeJS.Signals, () => void>();
     for (const sig of FORWARDED) {

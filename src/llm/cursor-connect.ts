@@ -10,8 +10,11 @@
 import { readFileSync } from 'node:fs';
 import { bodyBytes, headerValue, type CaptureRecord, type RecordBody } from '../capture/record.js';
 import { parseHex } from '../protocols/binary-text.js';
-import { decodeBinaryBody } from '../protocols/binary-body.js';
-import { parseConnectUnaryError } from '../protocols/connect-envelope.js';
+import { decodeBinaryBody, formatOfContentType } from '../protocols/binary-body.js';
+import { ConnectStreamDecoder, parseConnectUnaryError, type ConnectEvent } from '../protocols/connect-envelope.js';
+import { GrpcWebDecoder, type GrpcWebEvent } from '../protocols/grpc-web.js';
+import { percentDecode } from '../protocols/grpc.js';
+import { SseEnvelopeDecoder } from '../protocols/sse-envelopes.js';
 import type { DecodeIssue } from '../protocols/decode-issue.js';
 import { decodeFlat, decodeProtobuf, type FlatField, type PbField } from '../protocols/protobuf-schemaless.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
@@ -20,7 +23,7 @@ type NameMap = Record<string, string>;
 type FieldPath = number[];
 
 export interface CursorData {
-  paths: { agentStream: string[]; agentSse: string[]; bidiAppend: string[]; unifiedChat: string[] };
+  paths: { agentStream: string[]; agentSse: string[]; bidiAppend: string[]; unifiedChat: string[]; aiChatPrefix: string[] };
   agent: {
     clientMessage: NameMap;
     serverMessage: NameMap;
@@ -55,6 +58,17 @@ export interface CursorData {
     toolCall: { tool: number; callId: number; name: number; rawArgs: number };
     tools: NameMap;
   };
+  aiChat: {
+    request: AiChatRequestSpec;
+    requestByMethod: Record<string, AiChatRequestSpec>;
+    responseText: number;
+  };
+}
+
+interface AiChatRequestSpec {
+  conversation: number;
+  model: FieldPath;
+  conversationId: number;
 }
 
 let cached: CursorData | undefined;
@@ -65,15 +79,19 @@ export function cursorData(): CursorData {
   return cached;
 }
 
-type Route = 'agent' | 'agentSse' | 'bidiAppend' | 'unifiedChat';
+type Route = 'agent' | 'agentSse' | 'bidiAppend' | 'unifiedChat' | 'aiChat';
 
 function routeOf(record: CaptureRecord, data: CursorData): Route {
-  const url = record.request?.url ?? '';
+  return routeOfUrl(record.request?.url ?? '', data);
+}
+
+function routeOfUrl(url: string, data: CursorData): Route {
   const path = /^[a-z][a-z0-9+.-]*:\/\/[^/]+(\/[^?#]*)/i.exec(url)?.[1] ?? url.split('?')[0] ?? '';
   const is = (list: string[]) => list.some((p) => path === p || path.endsWith(p));
   if (is(data.paths.bidiAppend)) return 'bidiAppend';
   if (is(data.paths.agentSse)) return 'agentSse';
   if (is(data.paths.unifiedChat)) return 'unifiedChat';
+  if (data.paths.aiChatPrefix.some((p) => path.startsWith(p))) return 'aiChat';
   return 'agent';
 }
 
@@ -278,6 +296,22 @@ class Turns {
     return undefined;
   }
 
+  private readonly claimed = new Set<Block>();
+
+  /** Finds a not yet claimed tool call with this name and input, and claims it. */
+  claimSameCall(name: string, input: unknown): boolean {
+    const key = JSON.stringify(input);
+    for (const t of this.turns) {
+      for (const b of t.blocks) {
+        if (b.type === 'tool_call' && b.name === name && !this.claimed.has(b) && JSON.stringify(b.input) === key) {
+          this.claimed.add(b);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   toolCall(id: string | undefined, name: string, input: unknown): void {
     const existing = id ? this.findCall(id) : undefined;
     if (existing) {
@@ -374,8 +408,11 @@ function applyServerMessage(bytes: Uint8Array, s: ResponseState, d: CursorData):
     else if (kind === 'exec_server_message') {
       const e = execPayload(f.bytes, a.execServerMessage, a.args);
       if (!e) continue;
+      // The model's tool call (tool_call_started) and the exec request the client runs for it are
+      // one action: show it once.
       const callId = typeof e.value.tool_call_id === 'string' ? e.value.tool_call_id : undefined;
       if (callId && s.turns.findCall(callId)) continue;
+      if (s.turns.claimSameCall(e.kind, e.value)) continue;
       s.turns.toolCall(e.id, e.kind, e.value);
     }
   }
@@ -446,23 +483,43 @@ function toolCallOf(bytes: Uint8Array | undefined, d: CursorData): { name: strin
 
 // ---- aiserver.v1 StreamUnifiedChat ------------------------------------------------------------
 
+/** A repeated ConversationMessage field (text, type human/ai, thinking) into user and assistant turns. */
+function applyConversation(fields: FlatField[], field: number, s: RequestState, d: CursorData): void {
+  const u = d.unifiedChat.request;
+  for (const m of fields.filter((x) => x.field === field && x.bytes)) {
+    const mf = flat(m.bytes);
+    const role = u.messageTypes[String(first(mf, u.messageType)?.num ?? 1)] === 'assistant' ? 'assistant' : 'user';
+    const thinking = role === 'assistant' ? textAt(m.bytes, [u.messageThinking]) : undefined;
+    if (thinking) s.turns.thinking(thinking);
+    const text = textOf(mf, u.messageText);
+    if (text) s.turns.text(role, text);
+  }
+}
+
+function aiChatSpec(url: string, d: CursorData): AiChatRequestSpec {
+  const method = /\/([A-Za-z_]\w*)\/?(?:[?#].*)?$/.exec(url)?.[1] ?? '';
+  return d.aiChat.requestByMethod[method] ?? d.aiChat.request;
+}
+
+function applyAiChatRequest(bytes: Uint8Array, spec: AiChatRequestSpec, s: RequestState, d: CursorData): void {
+  const fields = flat(bytes);
+  applyConversation(fields, spec.conversation, s, d);
+  s.model ??= textAt(bytes, [spec.model]);
+  s.conversationId ??= textOf(fields, spec.conversationId) || undefined;
+}
+
+function applyAiChatResponse(bytes: Uint8Array, s: ResponseState, d: CursorData): void {
+  const text = textOf(flat(bytes), d.aiChat.responseText);
+  if (text) s.turns.text('assistant', text);
+}
+
 function applyUnifiedRequest(bytes: Uint8Array, s: RequestState, d: CursorData): void {
   const u = d.unifiedChat;
   const top = flat(bytes);
   const chat = sub(top, u.request.chatRequest);
   if (chat) {
     const cf = flat(chat);
-    for (const m of cf.filter((x) => x.field === u.request.conversation && x.bytes)) {
-      const mf = flat(m.bytes);
-      const role = u.request.messageTypes[String(first(mf, u.request.messageType)?.num ?? 1)] === 'assistant' ? 'assistant' : 'user';
-      const thinking = role === 'assistant' ? textAt(m.bytes, [u.request.messageThinking]) : undefined;
-      if (thinking) s.turns.thinking(thinking);
-      const text = textOf(mf, u.request.messageText);
-      if (text) {
-        if (role === 'user') s.turns.text('user', text);
-        else s.turns.text('assistant', text);
-      }
-    }
+    applyConversation(cf, u.request.conversation, s, d);
     s.model ??= textAt(chat, [u.request.model]);
     s.conversationId ??= textOf(cf, u.request.conversationId) || undefined;
     const tl = u.request.mcpTools.list;
@@ -536,6 +593,76 @@ function bidiAppendPayload(bytes: Uint8Array, d: CursorData): Uint8Array | undef
   return f.bytes;
 }
 
+/**
+ * Merges a Cursor response stream (Connect envelopes, the SSE-of-base64 form, or gRPC-web) chunk by
+ * chunk into the normalized response: what a live view shows while the stream is still running.
+ */
+export class CursorResponseStream {
+  private readonly d = cursorData();
+  private readonly route: Route;
+  private readonly contentType: string | undefined;
+  private readonly state: ResponseState = { turns: new Turns(), usage: {}, sawTokens: false };
+  private decoder: { push(c: Uint8Array): StreamEvent[]; finish(): StreamEvent[] } | undefined;
+  private readonly errors: DecodeIssue[] = [];
+  private endError: string | undefined;
+
+  constructor(opts: { url: string; contentType?: string }) {
+    this.route = routeOfUrl(opts.url, this.d);
+    this.contentType = opts.contentType;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.decoder ??= this.pickDecoder(chunk[0]!);
+    this.handle(this.decoder.push(chunk));
+  }
+
+  finish(): LlmResponse {
+    if (this.decoder) this.handle(this.decoder.finish());
+    const out: LlmResponse = { turns: this.state.turns.turns };
+    if (this.state.stopReason) out.stopReason = this.state.stopReason;
+    if (this.state.sawTokens) out.usage = { ...this.state.usage };
+    if (this.endError) out.error = this.endError;
+    else if (this.errors.length > 0) out.error = this.errors[0]!.message;
+    return out;
+  }
+
+  private pickDecoder(firstByte: number): { push(c: Uint8Array): StreamEvent[]; finish(): StreamEvent[] } {
+    const format = formatOfContentType(this.contentType);
+    if (format === 'grpc-web' || format === 'grpc-web-text') {
+      const g = new GrpcWebDecoder({ text: format === 'grpc-web-text' });
+      return { push: (c) => g.push(c), finish: () => g.finish() };
+    }
+    // Envelope flags are 0x00-0x03 or 0x80; a printable first byte is SSE text ("data: …").
+    if (firstByte >= 0x20 && firstByte < 0x80) {
+      const sse = new SseEnvelopeDecoder();
+      return { push: (c) => sse.push(c), finish: () => sse.finish() };
+    }
+    const c = new ConnectStreamDecoder(format === 'grpc' ? { encoding: 'gzip' } : {});
+    return { push: (x) => c.push(x), finish: () => c.finish() };
+  }
+
+  private handle(events: StreamEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'message') {
+        if (ev.frame.error) continue;
+        if (this.route === 'unifiedChat') applyUnifiedResponse(ev.frame.payload, this.state, this.d);
+        else if (this.route === 'aiChat') applyAiChatResponse(ev.frame.payload, this.state, this.d);
+        else applyServerMessage(ev.frame.payload, this.state, this.d);
+      } else if (ev.type === 'end') {
+        const e = ev.end.error;
+        if (e) this.endError = `${e.code}${e.message ? `: ${e.message}` : ''}`;
+      } else if (ev.type === 'trailers') {
+        if (ev.status && ev.status.code !== 0) this.endError = `${ev.status.name}${ev.status.message ? `: ${ev.status.message}` : ''}`;
+      } else if (ev.type === 'error') {
+        this.errors.push(ev.error);
+      }
+    }
+  }
+}
+
+type StreamEvent = ConnectEvent | GrpcWebEvent | { type: 'done' };
+
 export const cursorConnect: ApiFamily = {
   api: 'cursor.connect',
 
@@ -551,6 +678,9 @@ export const cursorConnect: ApiFamily = {
       }
     } else if (route === 'unifiedChat') {
       for (const p of messagesOf(record.request?.body, ct).payloads) applyUnifiedRequest(p, s, d);
+    } else if (route === 'aiChat') {
+      const spec = aiChatSpec(record.request?.url ?? '', d);
+      for (const p of messagesOf(record.request?.body, ct).payloads) applyAiChatRequest(p, spec, s, d);
     } else if (route === 'agent') {
       for (const p of messagesOf(record.request?.body, ct).payloads) applyClientMessage(p, s, d);
     }
@@ -576,19 +706,14 @@ export const cursorConnect: ApiFamily = {
       return out;
     }
     if (route === 'bidiAppend') return out;
-    const s: ResponseState = { turns: new Turns(), usage: {}, sawTokens: false };
-    const msgs = messagesOf(res.body, ct);
-    for (const p of msgs.payloads) {
-      if (route === 'unifiedChat') applyUnifiedResponse(p, s, d);
-      else applyServerMessage(p, s, d);
-    }
-    out.turns = s.turns.turns;
-    if (s.stopReason) out.stopReason = s.stopReason;
-    if (s.sawTokens) out.usage = s.usage;
+    const stream = new CursorResponseStream({ url: record.request?.url ?? '', contentType: ct });
+    stream.push(bodyBytes(res.body));
+    const merged = stream.finish();
     const trailerStatus = res.trailers?.find(([k]) => k.toLowerCase() === 'grpc-status')?.[1];
-    if (msgs.endError) out.error = msgs.endError;
-    else if (trailerStatus && trailerStatus !== '0') out.error = `grpc-status ${trailerStatus}`;
-    else if (msgs.errors.length > 0) out.error = msgs.errors[0]!.message;
-    return out;
+    if (!merged.error && trailerStatus && trailerStatus !== '0') {
+      const message = res.trailers?.find(([k]) => k.toLowerCase() === 'grpc-message')?.[1];
+      merged.error = `grpc-status ${trailerStatus}${message ? `: ${percentDecode(message)}` : ''}`;
+    }
+    return merged;
   },
 };

@@ -15,6 +15,15 @@ export const agentProto = path.join(repoRoot, 'test/fixtures/cursor-agent.proto'
 
 let agentRoot: protobuf.Root | undefined;
 let liteRoot: protobuf.Root | undefined;
+let fullRoot: protobuf.Root | undefined;
+
+export function fullType(name: string): protobuf.Type {
+  if (!fullRoot) {
+    fullRoot = new protobuf.Root();
+    fullRoot.loadSync(fullProto, { keepCase: true });
+  }
+  return fullRoot.lookupType(`aiserver.v1.${name}`);
+}
 
 export function agentType(name: string): protobuf.Type {
   if (!agentRoot) {
@@ -32,11 +41,15 @@ export function liteType(name: string): protobuf.Type {
   return liteRoot.lookupType(`aiserver.v1.${name}`);
 }
 
-/** Encodes `value` (checked against the type first) to bytes. */
+/** Encodes `value` (checked against the type first) to bytes. Top-level keys must be fields. */
 export function encode(type: protobuf.Type, value: Record<string, unknown>): Uint8Array {
-  const err = type.verify(value);
+  // fromObject converts enum names and nested objects; verify then checks the result (unknown keys
+  // would be dropped silently, so they are refused here).
+  for (const key of Object.keys(value)) if (!type.fields[key] && !type.oneofs?.[key]) throw new Error(`${type.name} has no field ${key}`);
+  const msg = type.fromObject(value);
+  const err = type.verify(msg);
   if (err) throw new Error(`${type.name}: ${err}`);
-  return type.encode(type.fromObject(value)).finish();
+  return type.encode(msg).finish();
 }
 
 let seq = 0;

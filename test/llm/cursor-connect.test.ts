@@ -1,0 +1,259 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { concatBytes } from '../../src/protocols/binary-text.js';
+import { CONNECT_FLAG_COMPRESSED, encodeConnectEndStream, encodeConnectMessage } from '../../src/protocols/connect-envelope.js';
+import { encodeSseEnvelopes } from '../../src/protocols/sse-envelopes.js';
+import { encodeGrpcWebTrailers } from '../../src/protocols/grpc-web.js';
+import { encodeFrame } from '../../src/protocols/length-prefixed-frames.js';
+import { cursorConnect, CursorResponseStream } from '../../src/llm/cursor-connect.js';
+import { normalizeExchange } from '../../src/llm/normalize.js';
+import type { LlmResponse } from '../../src/llm/types.js';
+import { agentType, cursorRecord, encode, fullType, liteType } from '../support/cursor-protos.js';
+
+const Client = () => agentType('AgentClientMessage');
+const Server = () => agentType('AgentServerMessage');
+
+function clientStream(): Uint8Array {
+  const C = Client();
+  return concatBytes([
+    encodeConnectMessage(encode(C, {
+      run_request: {
+        user_message: { text: 'List the files, then tell me how many there are.' },
+        model: 'claude-4.5-sonnet-thinking',
+        conversation_id: '6f1c1d0e-2b7a-4f7e-9a53-0c3e8c1d2b11',
+        custom_system_prompt: 'Answer tersely.',
+        mcp_tools: { tools: [{ name: 'search_docs', description: 'Search the project docs' }, { name: 'open_ticket' }] },
+      },
+    })),
+    encodeConnectMessage(encode(C, { exec_client_message: { id: 1, shell: { output: 'README.md\nsrc\n', exit_code: 0, cwd: '/repo' } } })),
+    encodeConnectMessage(encode(C, { kv_client_message: { id: 3 } })),
+    encodeConnectMessage(encode(C, { exec_client_message: { id: 2, ls: { error: { error: 'permission denied' } } } })),
+  ]);
+}
+
+function update(u: Record<string, unknown>): Uint8Array {
+  return encodeConnectMessage(encode(Server(), { interaction_update: u }));
+}
+
+const shellArgs = { command: 'ls', cwd: '/repo' };
+
+function serverStream(opts: { compressLast?: boolean } = {}): Uint8Array {
+  const S = Server();
+  const finalText = encode(S, { interaction_update: { text_delta: { text: 'There are two entries.' } } });
+  return concatBytes([
+    update({ thinking_delta: { text: 'The user wants ' } }),
+    update({ thinking_delta: { text: 'a listing.' } }),
+    update({ token_delta: { tokens: 3 } }),
+    update({ heartbeat: {} }),
+    update({ text_delta: { text: "I'll list " } }),
+    update({ text_delta: { text: 'the files.' } }),
+    update({ partial_tool_call: { call_id: 'call_1', tool_call: { shell_tool_call: { args: { command: '' } } } } }),
+    update({ tool_call_started: { call_id: 'call_1', tool_call: { shell_tool_call: { args: shellArgs } } } }),
+    encodeConnectMessage(encode(S, { exec_server_message: { id: 1, shell: shellArgs } })),
+    encodeConnectMessage(encode(S, { exec_server_message: { id: 2, ls: { path: '/etc/secret' } } })),
+    update({ tool_call_completed: { call_id: 'call_1', tool_call: { shell_tool_call: { args: shellArgs, result: { output: 'README.md\nsrc\n', cwd: '/repo' } } } } }),
+    encodeConnectMessage(encode(S, { conversation_checkpoint_update: { token: 'ckpt-1' } })),
+    opts.compressLast ? encodeConnectMessage(new Uint8Array(gzipSync(finalText)), CONNECT_FLAG_COMPRESSED) : encodeConnectMessage(finalText),
+    update({ token_delta: { tokens: 5 } }),
+    update({ turn_ended: {} }),
+    encodeConnectEndStream({}),
+  ]);
+}
+
+const expectedResponse: LlmResponse = {
+  turns: [
+    {
+      role: 'assistant',
+      blocks: [
+        { type: 'thinking', text: 'The user wants a listing.' },
+        { type: 'text', text: "I'll list the files." },
+        { type: 'tool_call', id: 'call_1', name: 'shell', input: { command: 'ls', cwd: '/repo' } },
+        { type: 'tool_call', id: 'exec-2', name: 'ls', input: { path: '/etc/secret' } },
+      ],
+    },
+    { role: 'tool', blocks: [{ type: 'tool_result', id: 'call_1', output: { output: 'README.md\nsrc\n', cwd: '/repo' } }] },
+    { role: 'assistant', blocks: [{ type: 'text', text: 'There are two entries.' }] },
+  ],
+  stopReason: 'turn_ended',
+  usage: { output: 8 },
+};
+
+const RUN = '/agent.v1.AgentService/Run';
+
+test('a full agent turn over a bidi Run stream becomes one normalized conversation', () => {
+  const record = cursorRecord({ path: RUN, requestBody: clientStream(), responseBody: serverStream({ compressLast: true }) });
+  const x = normalizeExchange(record);
+  assert.ok(x, 'detected as an LLM exchange');
+  assert.equal(x.detection.api, 'cursor.connect');
+  assert.equal(x.detection.provider, 'cursor');
+  assert.equal(x.model, 'claude-4.5-sonnet-thinking');
+  assert.equal(x.stream, true);
+  assert.equal(x.request.conversationId, '6f1c1d0e-2b7a-4f7e-9a53-0c3e8c1d2b11');
+  assert.equal(x.request.system, 'Answer tersely.');
+  assert.deepEqual(x.request.tools, [{ name: 'search_docs', description: 'Search the project docs' }, { name: 'open_ticket' }]);
+  assert.deepEqual(x.request.turns, [
+    { role: 'user', blocks: [{ type: 'text', text: 'List the files, then tell me how many there are.' }] },
+    {
+      role: 'tool',
+      blocks: [
+        { type: 'tool_result', id: 'exec-1', output: { output: 'README.md\nsrc\n', cwd: '/repo' } },
+        { type: 'tool_result', id: 'exec-2', output: { error: { 1: 'permission denied' } }, isError: true },
+      ],
+    },
+  ]);
+  assert.deepEqual(x.response, expectedResponse);
+});
+
+test('the response merges the same way at every byte boundary (chunk by chunk)', () => {
+  const bytes = serverStream();
+  const whole = new CursorResponseStream({ url: `https://api2.cursor.sh${RUN}` });
+  whole.push(bytes);
+  assert.deepEqual(whole.finish(), expectedResponse);
+  for (let i = 1; i < bytes.length; i++) {
+    const s = new CursorResponseStream({ url: `https://api2.cursor.sh${RUN}` });
+    s.push(bytes.subarray(0, i));
+    s.push(bytes.subarray(i));
+    assert.deepEqual(s.finish(), expectedResponse, `split at ${i}`);
+  }
+  const byteByByte = new CursorResponseStream({ url: `https://api2.cursor.sh${RUN}` });
+  for (const b of bytes) byteByByte.push(Uint8Array.of(b));
+  assert.deepEqual(byteByByte.finish(), expectedResponse);
+});
+
+test('RunSSE (SSE of base64 envelopes) down and BidiAppend (hex client message) up', () => {
+  const sseBody = encodeSseEnvelopes([
+    update({ text_delta: { text: 'Hello' } }),
+    update({ text_delta: { text: ', world' } }),
+    update({ turn_ended: {} }),
+  ]);
+  const sse = cursorRecord({
+    path: '/aiserver.v1.AgentService/RunSSE',
+    requestBody: encodeConnectMessage(encode(agentType('BidiRequestId'), { request_id: 'b600b543-4991-4b4e-9fbf-c9f3865d4a8c' })),
+    responseBody: sseBody,
+    responseContentType: 'text/event-stream',
+  });
+  const res = cursorConnect.parseResponse(sse);
+  assert.deepEqual(res.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'Hello, world' }] }]);
+  assert.equal(res.stopReason, 'turn_ended');
+  assert.equal(res.error, undefined);
+
+  const client = encode(Client(), { conversation_action: { user_message_action: { user_message: { text: 'and now in French' } } } });
+  const append = cursorRecord({
+    path: '/aiserver.v1.BidiService/BidiAppend',
+    requestContentType: 'application/proto',
+    requestBody: encode(agentType('BidiAppendRequest'), { data: Buffer.from(client).toString('hex'), request_id: { request_id: 'b600b543' }, append_seqno: 2 }),
+    responseContentType: 'application/proto',
+  });
+  const req = cursorConnect.parseRequest(append);
+  assert.equal(req.stream, false);
+  assert.deepEqual(req.request.turns, [{ role: 'user', blocks: [{ type: 'text', text: 'and now in French' }] }]);
+});
+
+test('older ChatService/StreamUnifiedChatWithTools: history, model, conversation id, text, thinking, tool call and result', () => {
+  const Req = liteType('StreamUnifiedChatRequestWithTools');
+  const Res = liteType('StreamUnifiedChatResponseWithTools');
+  const requestBody = concatBytes([
+    encodeConnectMessage(encode(Req, {
+      stream_unified_chat_request: {
+        conversation: [
+          { text: 'What does main.go do?', type: 'MESSAGE_TYPE_HUMAN', bubble_id: 'b1' },
+          { text: 'It starts the server.', type: 'MESSAGE_TYPE_AI', bubble_id: 'b2', thinking: { text: 'Look at main.' } },
+          { text: 'Show me the port.', type: 'MESSAGE_TYPE_HUMAN', bubble_id: 'b3' },
+        ],
+        model_details: { model_name: 'gpt-5' },
+        conversation_id: 'conv-42',
+        mcp_tools: [{ name: 'grep_repo', description: 'ripgrep the repo' }],
+        is_chat: true,
+      },
+    })),
+    encodeConnectMessage(encode(Req, { client_side_tool_v2_result: { tool: 'CLIENT_SIDE_TOOL_V2_MCP', tool_call_id: 'tc_9', mcp_result: { selected_tool: 'grep_repo', result: 'main.go:12: port := 8080' } } })),
+  ]);
+  const responseBody = concatBytes([
+    encodeConnectMessage(encode(Res, { stream_start: { padding: 'xx' } })),
+    encodeConnectMessage(encode(Res, { stream_unified_chat_response: { text: '', thinking: { text: 'Need to search.' } } })),
+    encodeConnectMessage(encode(Res, { client_side_tool_v2_call: { tool: 'CLIENT_SIDE_TOOL_V2_MCP', tool_call_id: 'tc_9', name: 'grep_repo', raw_args: '{"pattern":"port"}' } })),
+    encodeConnectMessage(encode(Res, { stream_unified_chat_response: { text: 'The server listens ' } })),
+    encodeConnectMessage(encode(Res, { stream_unified_chat_response: { text: 'on port 8080.' } })),
+    encodeConnectEndStream({ error: { code: 'resource_exhausted', message: 'usage limit reached' } }),
+  ]);
+  const x = normalizeExchange(cursorRecord({ path: '/aiserver.v1.ChatService/StreamUnifiedChatWithTools', requestBody, responseBody }));
+  assert.ok(x);
+  assert.equal(x.detection.api, 'cursor.connect');
+  assert.equal(x.model, 'gpt-5');
+  assert.equal(x.request.conversationId, 'conv-42');
+  assert.deepEqual(x.request.tools, [{ name: 'grep_repo', description: 'ripgrep the repo' }]);
+  assert.deepEqual(x.request.turns, [
+    { role: 'user', blocks: [{ type: 'text', text: 'What does main.go do?' }] },
+    { role: 'assistant', blocks: [{ type: 'thinking', text: 'Look at main.' }, { type: 'text', text: 'It starts the server.' }] },
+    { role: 'user', blocks: [{ type: 'text', text: 'Show me the port.' }] },
+    { role: 'tool', blocks: [{ type: 'tool_result', id: 'tc_9', output: { mcp_result: { 1: 'grep_repo', 2: 'main.go:12: port := 8080' }, tool: 'mcp' } }] },
+  ]);
+  assert.deepEqual(x.response.turns, [
+    {
+      role: 'assistant',
+      blocks: [
+        { type: 'thinking', text: 'Need to search.' },
+        { type: 'tool_call', id: 'tc_9', name: 'grep_repo', input: { pattern: 'port' } },
+        { type: 'text', text: 'The server listens on port 8080.' },
+      ],
+    },
+  ]);
+  assert.equal(x.response.error, 'resource_exhausted: usage limit reached');
+});
+
+test('errors: a unary JSON error, a cut stream, gRPC-web trailers with a status', () => {
+  const unary = cursorRecord({ path: RUN, status: 401, responseContentType: 'application/json', responseBody: '{"code":"unauthenticated","message":"Not logged in"}' });
+  assert.equal(cursorConnect.parseResponse(unary).error, 'unauthenticated: Not logged in');
+
+  const bytes = serverStream();
+  const cut = cursorConnect.parseResponse(cursorRecord({ path: RUN, responseBody: bytes.subarray(0, 200) }));
+  assert.ok(cut.turns.length > 0, 'what arrived is kept');
+  assert.match(cut.error ?? '', /stream ends|frame declares/);
+
+  const web = concatBytes([encodeFrame(encode(Server(), { interaction_update: { text_delta: { text: 'partial' } } })), encodeGrpcWebTrailers([['grpc-status', '8'], ['grpc-message', 'quota%20exceeded']])]);
+  const r = cursorConnect.parseResponse(cursorRecord({ path: RUN, responseBody: web, responseContentType: 'application/grpc-web+proto' }));
+  assert.deepEqual(r.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'partial' }] }]);
+  assert.equal(r.error, 'RESOURCE_EXHAUSTED: quota exceeded');
+});
+
+test('request bodies stored as text (valid UTF-8) read the same as base64 ones', () => {
+  const body = encodeConnectMessage(encode(Client(), { run_request: { user_message: { text: 'hi there' }, model: 'gpt-5' } }));
+  const rec = cursorRecord({ path: RUN, requestBody: body });
+  const asText = structuredClone(rec);
+  asText.request!.body = { text: Buffer.from(body).toString('utf8'), size: body.length };
+  assert.equal(Buffer.from(asText.request!.body.text!, 'utf8').equals(Buffer.from(body)), true, 'this body is valid UTF-8');
+  assert.deepEqual(cursorConnect.parseRequest(asText), cursorConnect.parseRequest(rec));
+  assert.equal(cursorConnect.parseRequest(rec).model, 'gpt-5');
+});
+
+test('AiService/StreamComposer (aiserver.proto): conversation and model up, StreamChatResponse text down', () => {
+  const Req = fullType('GetComposerChatRequest');
+  const Res = fullType('StreamChatResponse');
+  const requestBody = encodeConnectMessage(encode(Req, {
+    conversation: [{ text: 'Rename foo to bar everywhere.', type: 'MESSAGE_TYPE_HUMAN' }],
+    model_details: { model_name: 'claude-3.5-sonnet' },
+  }));
+  const responseBody = concatBytes([
+    encodeConnectMessage(encode(Res, { text: 'Renamed ' })),
+    encodeConnectMessage(encode(Res, { text: '3 occurrences.', server_bubble_id: 'sb-1' })),
+    encodeConnectEndStream({}),
+  ]);
+  const x = normalizeExchange(cursorRecord({ path: '/aiserver.v1.AiService/StreamComposer', requestBody, responseBody }));
+  assert.ok(x);
+  assert.equal(x.detection.api, 'cursor.connect');
+  assert.equal(x.model, 'claude-3.5-sonnet');
+  assert.deepEqual(x.request.turns, [{ role: 'user', blocks: [{ type: 'text', text: 'Rename foo to bar everywhere.' }] }]);
+  assert.deepEqual(x.response.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'Renamed 3 occurrences.' }] }]);
+  assert.equal(x.response.error, undefined);
+});
+
+test('RunSSE on the aiserver.v1 path is detected as a Cursor model call', () => {
+  const x = normalizeExchange(cursorRecord({
+    path: '/aiserver.v1.AgentService/RunSSE',
+    responseContentType: 'text/event-stream',
+    responseBody: concatBytes([update({ text_delta: { text: 'ok' } }), encodeConnectEndStream({})]),
+  }));
+  assert.equal(x?.detection.api, 'cursor.connect');
+  assert.deepEqual(x?.response.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'ok' }] }]);
+});

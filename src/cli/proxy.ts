@@ -9,6 +9,15 @@ import { CliError } from './errors.js';
 import { exchangeJson, exchangeLine } from './exchange-log.js';
 import { addProxyOptions, parseProxyFlags, type ProxyFlags } from './proxy-options.js';
 import { llmLogFields, llmLogSuffix } from '../llm/log-summary.js';
+import { agenttapHome } from '../engine/home.js';
+import {
+  addCaptureModeOptions,
+  captureModeConnector,
+  handleCaptureModesEarly,
+  parseCaptureModeFlags,
+  startCaptureModesCli,
+  type CaptureModeCliFlags,
+} from './capture-mode-options.js';
 
 /** Start errors become one actionable line with exit code 1. */
 export async function startOrExplain(start: () => Promise<CaptureProxy>): Promise<CaptureProxy> {
@@ -24,8 +33,15 @@ export function register(program: Command): void {
   const cmd = program
     .command('proxy')
     .description('run the capture proxy: HTTP(S)_PROXY forward proxy with TLS interception, plus --reverse listeners');
-  addProxyOptions(cmd).action(async (flags: ProxyFlags) => {
+  addCaptureModeOptions(addProxyOptions(cmd)).action(async (flags: ProxyFlags & CaptureModeCliFlags) => {
     const parsed = parseProxyFlags(flags);
+    // Capture modes (--system, --hosts-redirect, --revert, --dry-run): capture-mode-options.ts.
+    const modeFlags = await parseCaptureModeFlags(flags, parsed.capture.insecureUpstream);
+    const home = parsed.capture.home ?? agenttapHome();
+    const say = (line: string) => process.stdout.write(line + '\n');
+    if (await handleCaptureModesEarly(flags, modeFlags, home, typeof parsed.capture.port === 'number' && parsed.capture.port > 0 ? parsed.capture.port : 8080, say)) return;
+    const connector = await captureModeConnector(modeFlags);
+    if (connector) parsed.capture.connector = connector;
     const cp = await startOrExplain(() => startCaptureProxy(parsed.capture));
     const out = (line: string) => process.stdout.write(line + '\n');
     const file = cp.outFile ? path.resolve(cp.outFile) : undefined;
@@ -36,6 +52,15 @@ export function register(program: Command): void {
       for (const r of cp.reverseListeners) out(`reverse ${r.url} → ${r.target}`);
       out(`capture: ${file}`);
       out(`CA: ${cp.ca.files.certPath}${cp.ca.created ? ' (new: trust it, see agenttap ca --trust-instructions)' : ''}`);
+    }
+    let modes: Awaited<ReturnType<typeof startCaptureModesCli>> | undefined;
+    if (modeFlags.system || modeFlags.hostsRedirect.length) {
+      try {
+        modes = await startCaptureModesCli(modeFlags, cp.address ?? { host: '127.0.0.1', port: 8080 }, home, say);
+      } catch (e) {
+        await cp.close();
+        throw e;
+      }
     }
     if (!parsed.quiet) {
       // Model calls also show provider, model, tokens and cost.
@@ -49,7 +74,8 @@ export function register(program: Command): void {
       const stop = () => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        void cp.close().then(() => {
+        const undo = modes ? modes.stop().catch((e: Error) => process.stderr.write(`agenttap: ${e.message}\n`)) : Promise.resolve();
+        void undo.then(() => cp.close()).then(() => {
           const n = cp.recorder.count;
           const where = cp.outFile ? path.resolve(cp.outFile) : file;
           if (parsed.json) out(JSON.stringify({ type: 'closed', exchanges: n, out: where }));

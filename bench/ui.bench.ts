@@ -23,20 +23,24 @@ const bench: BenchModule = {
     try {
       const file = join(dir, 'big.jsonl');
       await writeCapture(file, n);
+      // As `agenttap ui FILE` does it: serve at once, index in the background.
+      const context = await browser.newContext({ viewport: { width: 1400, height: 850 } });
+      const page = await context.newPage();
       const t0 = performance.now();
-      const server = await startInspector({ file, home: join(dir, 'home'), port: 0 });
-      const indexMs = performance.now() - t0;
-      ctx.log(`indexed ${n} exchanges in ${indexMs.toFixed(0)} ms`);
-      results.push({ metric: `index a ${label} capture (server start)`, value: indexMs, unit: 'ms' });
+      const server = await startInspector({ file, home: join(dir, 'home'), port: 0, background: true });
       try {
-        const context = await browser.newContext({ viewport: { width: 1400, height: 850 } });
-        const page = await context.newPage();
-        const t1 = performance.now();
         await page.goto(server.url);
-        await page.click('[data-testid=profile-all]');
         await page.waitForSelector('.row[data-id]');
-        const firstMs = performance.now() - t1;
-        results.push({ metric: `first rendered list, ${label} capture`, value: firstMs, unit: 'ms', target: '< 2000 ms', pass: firstMs < 2000 });
+        const firstMs = performance.now() - t0;
+        results.push({ metric: `open a ${label} capture: start → first rows rendered`, value: firstMs, unit: 'ms', target: '< 2000 ms', pass: firstMs < 2000 });
+        await server.ready;
+        const indexMs = performance.now() - t0;
+        await page.waitForSelector('[data-testid=indexing]', { state: 'detached', timeout: 60_000 });
+        const fullMs = performance.now() - t0;
+        ctx.log(`indexed ${n} exchanges in ${indexMs.toFixed(0)} ms`);
+        results.push({ metric: `index the whole ${label} capture (LLM facts included)`, value: indexMs, unit: 'ms' });
+        results.push({ metric: `start → complete list shown, ${label} capture`, value: fullMs, unit: 'ms' });
+        await page.click('[data-testid=profile-all]');
         // Load every row into the page, then time filters end to end (input → list updated).
         await page.locator('.list').evaluate((el) => (el.scrollTop = 0));
         await page.locator('.row.older button', { hasText: 'load all' }).click();
@@ -78,8 +82,8 @@ const bench: BenchModule = {
         const metrics = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
         const heap = (metrics.metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0) / 1048576;
         results.push({ metric: `page JS heap with ${label} rows loaded`, value: heap, unit: 'MB', target: '< 300 MB', pass: heap < 300 });
-        await context.close();
       } finally {
+        await context.close();
         await server.close();
       }
 

@@ -29,7 +29,7 @@ export function parseBuffer(value: string | undefined): number {
 }
 
 /** Starts the inspector and prints where it is. Shared by `ui`, `proxy --ui` and `run --ui`. */
-export async function startInspectorFromCli(opts: { file?: string; live?: LiveSource; port: number; uiHost?: string; buffer: number; quiet?: boolean }): Promise<InspectorServer> {
+export async function startInspectorFromCli(opts: { file?: string; live?: LiveSource; port: number; uiHost?: string; buffer: number; quiet?: boolean; background?: boolean }): Promise<InspectorServer> {
   const { startInspector, InspectorError } = await import('../server/inspector-server.js');
   const host = opts.uiHost ?? '127.0.0.1';
   const remote = opts.uiHost !== undefined && !['127.0.0.1', '::1', 'localhost'].includes(opts.uiHost);
@@ -38,7 +38,7 @@ export async function startInspectorFromCli(opts: { file?: string; live?: LiveSo
       `agenttap: WARNING: the inspector will listen on ${opts.uiHost}, reachable from other machines. It shows every captured request, including secrets; only the token in the URL protects it.\n`,
     );
   }
-  const isTty = process.stderr.isTTY && !opts.quiet;
+  const isTty = process.stderr.isTTY && !opts.quiet && !opts.background;
   let last = 0;
   try {
     const server = await startInspector({
@@ -49,6 +49,7 @@ export async function startInspectorFromCli(opts: { file?: string; live?: LiveSo
       allowRemote: remote,
       bufferSize: opts.buffer,
       home: agenttapHome(),
+      ...(opts.background ? { background: true } : {}),
       ...(isTty
         ? {
             onProgress: (bytes: number) => {
@@ -126,13 +127,17 @@ export function register(program: Command): void {
         port: parsePort(flags.port, 8081),
         ...(flags.uiHost ? { uiHost: flags.uiHost } : {}),
         buffer: parseBuffer(flags.uiBuffer),
+        background: true,
       });
-      const { printBadLine } = await import('../capture/reader.js');
-      for (const b of server.store.bad) printBadLine(b);
-      const bad = server.store.badCount;
-      process.stdout.write(
-        `agenttap inspector: ${server.url}\n${file ? `${server.store.size} exchanges from ${file}${bad ? ` (${bad} bad lines skipped)` : ''}\n` : ''}press Ctrl-C to stop\n`,
-      );
+      // The page opens while a big capture is still being indexed; the summary follows.
+      process.stdout.write(`agenttap inspector: ${server.url}\npress Ctrl-C to stop\n`);
+      void server.ready.then(async () => {
+        if (!file) return;
+        const { printBadLine } = await import('../capture/reader.js');
+        for (const b of server.store.bad) printBadLine(b);
+        const bad = server.store.badCount;
+        process.stdout.write(`${server.store.size} exchanges from ${file}${bad ? ` (${bad} bad lines skipped)` : ''}\n`);
+      }, (e: Error) => process.stderr.write(`agenttap: could not read ${file}: ${e.message}\n`));
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);

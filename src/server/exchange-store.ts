@@ -68,6 +68,8 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
   async loadFile(onProgress?: (bytes: number) => void): Promise<void> {
     const file = this.options.file;
     if (!file) return;
+    let n = 0;
+    let lastYield = performance.now();
     for await (const item of readRecords(file, {
       onBadLine: (b) => this.noteBad(b),
       ...(onProgress ? { onProgress } : {}),
@@ -75,6 +77,11 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
       this.locations.set(item.record.id, { offset: item.offset, length: item.length });
       this.scanned = { offset: item.offset + item.length + 1, line: item.line + 1 };
       this.put(item.record, false, false);
+      // Let the server answer (page load, snapshot, progress) while a big file is indexed.
+      if ((++n & 63) === 0 && performance.now() - lastYield > 20) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
     }
   }
 

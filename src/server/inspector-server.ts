@@ -51,6 +51,8 @@ export interface InspectorOptions {
   version?: string;
   /** Progress while a capture file is indexed. */
   onProgress?: (bytes: number) => void;
+  /** Start serving before the capture file is indexed (the page shows progress). */
+  background?: boolean;
 }
 
 export interface InspectorServer {
@@ -59,6 +61,8 @@ export interface InspectorServer {
   host: string;
   token: string;
   store: ExchangeStore;
+  /** Resolves when the capture file is indexed (at once unless `background`). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -159,7 +163,10 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     annotations: mainAnnotations,
     ...(mainFile ? { annotationsFile: mainFile } : {}),
   };
-  if (options.file) await main.store.loadFile(options.onProgress);
+  let fileSize = 0;
+  let indexedBytes = 0;
+  let indexing = false;
+  let progressTimer: NodeJS.Timeout | undefined;
   const stores = new Map<string, StoreEntry>([['main', main]]);
   const sessions = new SessionRecorder(join(options.home, 'sessions'), main.store);
 
@@ -304,11 +311,24 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   options.live?.recorder.on('record', onRecord);
   options.live?.recorder.on('update', onUpdate);
 
+  function progress(): { bytes: number; total: number; rows: number } | undefined {
+    return indexing ? { bytes: indexedBytes, total: fileSize, rows: main.store.size } : undefined;
+  }
+
+  function broadcastProgress(): void {
+    const p = progress();
+    if (!p) return;
+    const text = JSON.stringify({ type: 'progress', ...p } satisfies ServerMessage);
+    for (const c of clients) if (c.store === 'main' && c.ws.readyState === WebSocket.OPEN) c.ws.send(text);
+  }
+
   function snapshot(entry: StoreEntry): ServerMessage {
     const rows = entry.store.rowsBefore(undefined, bufferSize);
     const rec = entry === main ? sessions.state : undefined;
+    const loading = entry === main ? progress() : undefined;
     return {
       type: 'snapshot',
+      ...(loading ? { loading } : {}),
       info: entry.info,
       rows,
       older: entry.store.size - rows.length,
@@ -571,6 +591,27 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     });
   });
 
+  // Indexing a big capture takes seconds: in the background, the page opens at once with the
+  // rows read so far and a progress line, and gets the full snapshot when indexing ends.
+  const ready: Promise<void> = options.file
+    ? (async () => {
+        fileSize = (await stat(options.file!)).size;
+        indexing = true;
+        progressTimer = setInterval(() => broadcastProgress(), 250);
+        try {
+          await main.store.loadFile((bytes) => {
+            indexedBytes = bytes;
+            options.onProgress?.(bytes);
+          });
+        } finally {
+          indexing = false;
+          clearInterval(progressTimer);
+          for (const c of clients) if (c.store === 'main') send(c, snapshot(main));
+        }
+      })()
+    : Promise.resolve();
+  ready.catch(() => {});
+  if (!options.background) await ready;
   await new Promise<void>((resolvePromise, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
       reject(e.code === 'EADDRINUSE' ? new InspectorError('port-in-use', `port ${options.port} is in use: pass another --port (or 0 for any free port)`) : e);
@@ -587,6 +628,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
 
   return {
     url: `${base}?token=${token}`,
+    ready,
     port: boundPort,
     host,
     token,
@@ -595,6 +637,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       options.live?.recorder.off('record', onRecord);
       options.live?.recorder.off('update', onUpdate);
       sessions.dispose();
+      if (progressTimer) clearInterval(progressTimer);
       if (flushTimer) clearTimeout(flushTimer);
       if (partialTimer) clearTimeout(partialTimer);
       live.clear();

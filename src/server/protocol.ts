@@ -110,7 +110,10 @@ export type ServerMessage =
       total: number;
       bad: BadLine[];
       recording?: RecordingState;
+      /** Set while the capture file is still being indexed. */
+      loading?: { bytes: number; total: number; rows: number };
     }
+  | { type: 'progress'; bytes: number; total: number; rows: number }
   | { type: 'batch'; new: Row[]; update: Row[] }
   | { type: 'clear' }
   | { type: 'detail'; id: string; detail: Detail }

@@ -30,6 +30,7 @@ function App() {
   const [store, setStore] = useState('main');
   const [info, setInfo] = useState<StoreInfo | undefined>(undefined);
   const [mainLive, setMainLive] = useState(false);
+  const [loading, setLoading] = useState<{ bytes: number; total: number; rows: number } | undefined>(undefined);
   const [connected, setConnected] = useState(false);
   const [bad, setBad] = useState<BadLine[]>([]);
   const [recording, setRecording] = useState<RecordingState | undefined>(undefined);
@@ -59,7 +60,11 @@ function App() {
 
   const onMessage = useCallback((m: ServerMessage) => {
     switch (m.type) {
+      case 'progress':
+        setLoading({ bytes: m.bytes, total: m.total, rows: m.rows });
+        break;
       case 'snapshot':
+        setLoading(m.loading);
         if (m.info.store === 'main') setMainLive(m.info.live);
         rowsRef.current = m.rows;
         queued.current = [];
@@ -406,6 +411,11 @@ function App() {
         <div class="banner" data-testid="session-banner">
           Viewing recorded session “{sessionMeta?.name ?? info?.title}” — <button onClick={() => openStore('main')}>back to {mainLive ? 'live' : 'capture'}</button>{' '}
           <button onClick={() => void exportSession('har')}>↓ HAR</button> <button onClick={() => void exportSession('jsonl')}>↓ JSONL</button>
+        </div>
+      ) : null}
+      {loading ? (
+        <div class="banner" data-testid="indexing">
+          Indexing the capture… {Math.floor((loading.bytes / Math.max(1, loading.total)) * 100)}% ({loading.rows.toLocaleString('en-US')} exchanges so far); the list completes when it is done.
         </div>
       ) : null}
       {bad.length ? (

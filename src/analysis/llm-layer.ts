@@ -3,7 +3,9 @@
 // throws on odd input costs only that exchange's facts; the raw HTTP view stays.
 import type { CaptureRecord } from '../capture/record.js';
 import { detect } from '../llm/detect.js';
+import { familyFor } from '../llm/families.js';
 import { normalizeExchange, ResponsesChain } from '../llm/normalize.js';
+import { costOf } from '../llm/pricing.js';
 import type { Detection, LlmExchange, Usage } from '../llm/types.js';
 
 export interface LlmFacts {
@@ -13,24 +15,58 @@ export interface LlmFacts {
 
 export type LlmReader = (record: CaptureRecord) => LlmFacts;
 
-/** A reader for one pass: keeps a bounded Responses chain (older chains are forgotten first). */
-export function createLlmReader(chainSize = 2000): LlmReader {
-  const chain = new ResponsesChain(chainSize);
+export interface LlmReaderOptions {
+  /** Max Responses-API exchanges remembered for previous_response_id chains. */
+  chainSize?: number;
+  /**
+   * Parse requests too (default). Without, only the response is read (model, usage, cost,
+   * tool calls): enough for stats, and it skips parsing the largest body of an agent exchange.
+   */
+  requests?: boolean;
+}
+
+const EVENT_STREAM = /text\/event-stream|vnd\.amazon\.eventstream|connect\+/i;
+
+/** A reader for one pass; only Responses-API exchanges go into the chain (others never need it). */
+export function createLlmReader(options: LlmReaderOptions = {}): LlmReader {
+  const chain = new ResponsesChain(options.chainSize ?? 2000);
+  const requests = options.requests !== false;
   return (record) => {
     if (record.kind === 'tunnel') return {};
-    let exchange: LlmExchange | undefined;
+    let detection: Detection;
     try {
-      exchange = normalizeExchange(record, { chain });
-    } catch {
-      exchange = undefined;
-    }
-    if (exchange) return { detection: exchange.detection, exchange };
-    try {
-      return { detection: detect(record) };
+      detection = detect(record);
     } catch {
       return {};
     }
+    if (detection.kind !== 'llm') return { detection };
+    let exchange: LlmExchange | undefined;
+    try {
+      if (requests) exchange = normalizeExchange(record, detection.api === 'openai.responses' ? { detection, chain } : { detection });
+      else exchange = responseOnly(record, detection);
+    } catch {
+      exchange = undefined;
+    }
+    return exchange ? { detection: exchange.detection, exchange } : { detection };
   };
+}
+
+function responseOnly(record: CaptureRecord, detection: Detection): LlmExchange | undefined {
+  const family = familyFor(detection.api);
+  if (!family) return normalizeExchange(record, { detection });
+  const { model, ...response } = family.parseResponse(record);
+  const x: LlmExchange = { id: record.id, detection, stream: false, request: { turns: [], tools: [] }, response };
+  if (model) x.model = model;
+  const ct = record.response?.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
+  if (EVENT_STREAM.test(ct)) x.stream = true;
+  if (!x.model) {
+    // The request names the model when the response does not (rare): read it without a full parse.
+    const m = /"model"\s*:\s*"([^"\\]{1,200})"/.exec(record.request?.body?.text?.slice(0, 512) ?? '');
+    if (m) x.model = m[1];
+  }
+  const cost = costOf(x.model, x.response.usage, { provider: detection.provider, api: detection.api });
+  if (cost !== undefined) x.costUsd = cost;
+  return x;
 }
 
 // The optional-layer API the inspector server uses (kept stable for it).

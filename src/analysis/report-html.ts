@@ -11,8 +11,11 @@ import type { StatsRow } from './stats.js';
 import { barChart } from './svg-chart.js';
 import { formatBytes, formatDuration } from './text-table.js';
 
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_SPECIAL = /[&<>"']/g;
+
 export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return HTML_SPECIAL.test(s) ? s.replace(HTML_SPECIAL, (c) => HTML_ESCAPES[c]!) : s;
 }
 
 /** An id usable in id="" and href="#…" whatever the tool call id contains. */

@@ -10,17 +10,22 @@ import type { Conversation, Session } from './sessions.js';
 import type { StatsRow } from './stats.js';
 import { formatBytes, formatDuration } from './text-table.js';
 
-/** Text safe inside a Markdown table cell or heading: no pipes, newlines or HTML. */
+const MD_ESCAPES: Record<string, string> = { '\\': '\\\\', '`': '\\`', '*': '\\*', '_': '\\_', '[': '\\[', ']': '\\]', '&': '&amp;', '<': '&lt;', '>': '&gt;', '|': '\\|' };
+const MD_SPECIAL = /[\\`*_[\]&<>|]/g;
+
+/** Text safe inside a Markdown table cell or heading: no pipes, newlines or HTML (one pass per string). */
 export function mdText(text: string, max = 300): string {
-  let t = text.replace(/\s+/g, ' ').trim();
+  // Cut first: a 50 KB tool result must not be scanned whole for a 500-character cell.
+  let t = text.length > max * 2 + 64 ? text.slice(0, max * 2 + 64) : text;
+  if (/[\n\r\t]|\s\s/.test(t)) t = t.replace(/\s+/g, ' ');
+  t = t.trim();
   if (t.length > max) t = `${t.slice(0, max - 1)}…`;
-  // Backslashes first, so the escapes added after them stay escapes.
-  return t.replace(/([\\`*_[\]])/g, '\\$1').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
+  return MD_SPECIAL.test(t) ? t.replace(MD_SPECIAL, (c) => MD_ESCAPES[c]!) : t;
 }
 
 export function fence(text: string, lang = ''): string {
   let longest = 2;
-  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  if (text.includes('```')) for (const m of text.matchAll(/`{3,}/g)) longest = Math.max(longest, m[0].length);
   const f = '`'.repeat(longest + 1);
   return `${f}${lang}\n${text}\n${f}\n`;
 }
@@ -34,8 +39,11 @@ function ms(n: number | null | undefined): string {
   return n === null || n === undefined ? '-' : formatDuration(n);
 }
 
-function headersTable(headers: HeaderList): string {
-  return table(['header', 'value'], headers.map(([k, v]) => [mdText(k, 100), mdText(v, 400)]));
+/** Headers as `name: value` lines in a fence: exact text, no escaping needed. */
+function headersBlock(headers: HeaderList): string {
+  let text = '';
+  for (const [k, v] of headers) text += `${k}: ${v}\n`;
+  return fence(text.slice(0, -1));
 }
 
 function usageRows(rows: StatsRow[]): (string | number)[][] {
@@ -55,8 +63,8 @@ export class MarkdownReport implements ReportRenderer {
     out.push(`\n${facts.join(' · ')}\n`);
     if (v.error) out.push(`\n**error:** ${mdText(v.error, 500)}\n`);
     if (v.annotation) out.push(`\n> **note** (${mdText(v.annotation.at, 40)}): ${mdText(v.annotation.note, 2000)}\n`);
-    out.push(`\n<details><summary>request headers (${v.requestHeaders.length})</summary>\n\n${headersTable(v.requestHeaders)}\n</details>\n`);
-    if (v.responseHeaders.length) out.push(`\n<details><summary>response headers (${v.responseHeaders.length})</summary>\n\n${headersTable(v.responseHeaders)}\n</details>\n`);
+    out.push(`\n<details><summary>request headers (${v.requestHeaders.length})</summary>\n\n${headersBlock(v.requestHeaders)}\n</details>\n`);
+    if (v.responseHeaders.length) out.push(`\n<details><summary>response headers (${v.responseHeaders.length})</summary>\n\n${headersBlock(v.responseHeaders)}\n</details>\n`);
     const l = v.llm;
     if (l) {
       out.push('\n**Request**\n');

@@ -48,15 +48,11 @@ export interface ReportOptions {
   onWarning?(message: string): void;
 }
 
-async function put(out: Writable, text: string): Promise<void> {
-  if (text && !out.write(text)) await once(out, 'drain');
-}
-
 export async function writeReport(file: string, renderer: ReportRenderer, out: Writable, options: ReportOptions = {}): Promise<ReportData> {
   const annotations = readAnnotations(file, options.onWarning);
   const dir = await mkdtemp(join(tmpdir(), 'agenttap-report-'));
   const fragmentsPath = join(dir, 'fragments');
-  const fragments = createWriteStream(fragmentsPath);
+  const fragments = createWriteStream(fragmentsPath, { highWaterMark: 1 << 20 });
   const index = new Map<string, [number, number]>();
   const others: string[] = [];
   let written = 0;
@@ -95,32 +91,41 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
       others: others.length,
       annotations: Object.keys(annotations).length,
     };
+    // The log in session → conversation → turn order, then the other exchanges.
+    const order: (string | { text: string })[] = [{ text: renderer.head(data) }];
+    for (let i = 0; i < data.sessions.length; i++) {
+      const s = data.sessions[i]!;
+      order.push({ text: renderer.sessionStart(s, i) });
+      for (const c of s.conversations) {
+        order.push({ text: renderer.conversationStart(c, s) });
+        for (const t of c.turns) order.push(t.exchangeId);
+        order.push({ text: renderer.conversationEnd() });
+      }
+      order.push({ text: renderer.sessionEnd() });
+    }
+    if (others.length) {
+      order.push({ text: renderer.othersStart(others.length) });
+      for (const id of others) order.push(id);
+      order.push({ text: renderer.othersEnd() });
+    }
+    order.push({ text: renderer.tail(data) });
     const handle = await open(fragmentsPath, 'r');
     try {
-      const copy = async (id: string) => {
-        const at = index.get(id);
-        if (!at) return;
-        const buf = Buffer.allocUnsafe(at[1]);
-        await handle.read(buf, 0, at[1], at[0]);
-        if (!out.write(buf)) await once(out, 'drain');
-      };
-      await put(out, renderer.head(data));
-      for (let i = 0; i < data.sessions.length; i++) {
-        const s = data.sessions[i]!;
-        await put(out, renderer.sessionStart(s, i));
-        for (const c of s.conversations) {
-          await put(out, renderer.conversationStart(c, s));
-          for (const t of c.turns) await copy(t.exchangeId);
-          await put(out, renderer.conversationEnd());
-        }
-        await put(out, renderer.sessionEnd());
+      // Fragments are read in parallel batches and written in order, one write per batch.
+      const BATCH = 256;
+      for (let i = 0; i < order.length; i += BATCH) {
+        const parts = await Promise.all(
+          order.slice(i, i + BATCH).map(async (item) => {
+            if (typeof item !== 'string') return Buffer.from(item.text);
+            const at = index.get(item);
+            if (!at) return Buffer.alloc(0);
+            const buf = Buffer.allocUnsafe(at[1]);
+            await handle.read(buf, 0, at[1], at[0]);
+            return buf;
+          }),
+        );
+        if (!out.write(Buffer.concat(parts))) await once(out, 'drain');
       }
-      if (others.length) {
-        await put(out, renderer.othersStart(others.length));
-        for (const id of others) await copy(id);
-        await put(out, renderer.othersEnd());
-      }
-      await put(out, renderer.tail(data));
     } finally {
       await handle.close();
     }

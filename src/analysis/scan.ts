@@ -24,6 +24,8 @@ export interface ScanOptions {
   /** Called per record, in file order. The record must not be kept. */
   onItem?(item: ScanItem): void | Promise<void>;
   onBadLine?(bad: BadLine): void;
+  /** Parse requests (default true); stats by model/provider/agent/host need only responses. */
+  requests?: boolean;
   /** Group into sessions (default true); stats by model/host do without. */
   sessions?: boolean;
   /** Label for the TTY progress line; none when omitted. */
@@ -44,7 +46,7 @@ export class EmptyCaptureError extends Error {
 export async function scanCapture(file: string, options: ScanOptions = {}): Promise<ScanResult> {
   const bytes = (await stat(file)).size;
   if (bytes === 0) throw new EmptyCaptureError(`${file} is empty: no records to analyse`);
-  const llmFacts = createLlmReader();
+  const llmFacts = createLlmReader({ requests: options.requests });
   const tracker = new SessionTracker({ gapSeconds: options.gapSeconds });
   const progress = options.progress ? createProgress(options.progress, bytes) : undefined;
   let records = 0;

@@ -176,7 +176,8 @@ export class SessionTracker {
       return { session: state.session.id };
     }
     const turns = exchange!.request.turns;
-    let conv = this.findConversation(summary, hints, turns, llm!.contextKey);
+    const firstHash = turns.length > 0 ? hashTurn(turns[0]!) : undefined;
+    let conv = this.findConversation(summary, hints, turns, llm!.contextKey, firstHash);
     let state = conv?.session ?? this.explicitSession(summary, hints);
     let isNew = false;
     if (!conv) {
@@ -210,7 +211,7 @@ export class SessionTracker {
     if (conv.conv.kind === 'utility' && !isNew && turns.length > 1) conv.conv.kind = 'main';
     if (conv.conv.kind !== 'utility') state.lastMain = conv;
     this.count(state, summary);
-    this.recordTurn(conv, summary, hints, exchange!);
+    this.recordTurn(conv, summary, hints, exchange!, firstHash);
     return { session: state.session.id, conversation: conv.conv.id, kind: conv.conv.kind };
   }
 
@@ -256,7 +257,7 @@ export class SessionTracker {
     return state;
   }
 
-  private findConversation(summary: ExchangeSummary, hints: SessionHints, turns: Turn[], contextKey: string | undefined): ConvState | undefined {
+  private findConversation(summary: ExchangeSummary, hints: SessionHints, turns: Turn[], contextKey: string | undefined, firstHash: string | undefined): ConvState | undefined {
     if (hints.previousResponseId) {
       const c = this.byResponseId.get(hints.previousResponseId);
       if (c) return c;
@@ -265,8 +266,8 @@ export class SessionTracker {
       const c = this.byConversationId.get(hints.conversation);
       if (c) return c;
     }
-    if (turns.length === 0) return undefined;
-    const heads = this.heads.get(hashTurn(turns[0]!));
+    if (firstHash === undefined) return undefined;
+    const heads = this.heads.get(firstHash);
     if (!heads) return undefined;
     const explicit = hints.label ? `label:${hints.label}` : hints.agentSession ? `agent:${hints.agentSession}` : undefined;
     const explicitState = explicit ? this.byExplicit.get(explicit) : undefined;
@@ -339,7 +340,7 @@ export class SessionTracker {
     this.openByClient.set(summary.clientKey, state);
   }
 
-  private recordTurn(conv: ConvState, summary: ExchangeSummary, hints: SessionHints, exchange: LlmExchange): void {
+  private recordTurn(conv: ConvState, summary: ExchangeSummary, hints: SessionHints, exchange: LlmExchange, firstHash: string | undefined): void {
     const turns = exchange.request.turns;
     const llm = summary.llm!;
     const turn: SessionTurn = {
@@ -361,11 +362,11 @@ export class SessionTracker {
     const lastTurn = turns[turns.length - 1];
     if (lastTurn?.role === 'user' && lastTurn.blocks.some((b) => b.type === 'text' && COMPACTION_REQUEST.test(b.text.slice(0, 400)))) turn.purpose = 'compaction';
     conv.conv.turns.push(turn);
-    if (turns.length > 0) {
-      const key = hashTurn(turns[0]!);
+    if (firstHash !== undefined) {
+      const key = firstHash;
       let list = this.heads.get(key);
       if (!list) this.heads.set(key, (list = []));
-      const head: Head = { conv, len: turns.length, lastHash: hashTurn(turns[turns.length - 1]!) };
+      const head: Head = { conv, len: turns.length, lastHash: turns.length === 1 ? firstHash : hashTurn(turns[turns.length - 1]!) };
       if (llm.contextKey) head.contextKey = llm.contextKey;
       const same = list.findIndex((h) => h.conv === conv);
       if (same >= 0) list.splice(same, 1);

@@ -50,6 +50,7 @@ export function register(program: Command): void {
         await scanCapture(file, {
           gapSeconds,
           sessions: by === 'session',
+          requests: by === 'session',
           progress: `reading ${file}`,
           onItem: ({ summary, assignment }) => acc.add(summary, groupKey(summary, by, assignment.session)),
         });

@@ -49,7 +49,7 @@ test('curl through CONNECT to an IP-literal HTTPS upstream: bytes, headers and r
     assert.ok(rec!.request!.headers.some(([k, v]) => k === 'X-Custom-Case' && v === 'A'));
     assert.equal(rec!.request!.body!.text, 'ping-body');
     assert.deepEqual(rec!.response!.headers.slice(0, 4), [['Content-Type', 'application/json'], ['X-Dup', 'one'], ['x-CASE-Kept', 'yes'], ['X-Dup', 'two']]);
-    assert.equal(bodyText(rec!.response!.body), JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) && r.stdout.slice(r.stdout.indexOf('{')));
+    assert.equal(bodyText(rec!.response!.body), r.stdout.slice(r.stdout.indexOf('{')));
     assert.equal(rec!.error, null);
     assert.ok(rec!.timing!.ttfbMs! > 0 && rec!.timing!.totalMs! >= rec!.timing!.ttfbMs!);
     const file = await p.fileRecords();

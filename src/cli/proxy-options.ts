@@ -27,6 +27,10 @@ export interface ProxyFlags {
   json?: boolean;
   /** --capture all|llm (capture tiers). */
   capture?: string;
+  /** --ui [PORT]: open the web inspector on the live traffic (src/cli/ui.ts). */
+  ui?: boolean | string;
+  uiHost?: string;
+  uiBuffer?: string;
 }
 
 export interface ParsedProxyFlags {
@@ -59,7 +63,10 @@ export function addProxyOptions(cmd: Command, defaults: { port?: string } = {}):
     .addOption(new Option('--rotate <period>', 'start a new capture file every day: <name>-YYYY-MM-DD.jsonl').choices(['daily']))
     .addOption(new Option('--capture <mode>', 'all: record everything; llm: LLM calls in full, other AI-provider traffic as metadata only, drop the rest').choices(['all', 'llm']).default('all'))
     .option('--quiet', 'no line per exchange')
-    .option('--json', 'print JSON Lines (one object per exchange) instead of text');
+    .option('--json', 'print JSON Lines (one object per exchange) instead of text')
+    .option('--ui [port]', 'open the web inspector on the live traffic (loopback, default port 8081)')
+    .option('--ui-host <host>', 'serve the inspector on this address instead of 127.0.0.1 (exposes captured secrets; prints a warning)')
+    .option('--ui-buffer <n>', 'full exchanges the inspector keeps in memory; older ones are read back from the capture file', '5000');
 }
 
 /** "16MB", "512k", "1048576", "2 MiB" → bytes. */

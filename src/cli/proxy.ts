@@ -10,6 +10,7 @@ import { exchangeJson, exchangeLine } from './exchange-log.js';
 import { addProxyOptions, parseProxyFlags, type ProxyFlags } from './proxy-options.js';
 import { llmLogFields, llmLogSuffix } from '../llm/log-summary.js';
 import { agenttapHome } from '../engine/home.js';
+import { startLiveInspector } from './ui.js';
 import {
   addCaptureModeOptions,
   captureModeConnector,
@@ -53,6 +54,14 @@ export function register(program: Command): void {
       out(`capture: ${file}`);
       out(`CA: ${cp.ca.files.certPath}${cp.ca.created ? ' (new: trust it, see agenttap ca --trust-instructions)' : ''}`);
     }
+    // --ui: the web inspector on this proxy's live traffic.
+    let inspector: Awaited<ReturnType<typeof startLiveInspector>>;
+    try {
+      inspector = await startLiveInspector(cp, flags, parsed.json);
+    } catch (e) {
+      await cp.close();
+      throw e;
+    }
     let modes: Awaited<ReturnType<typeof startCaptureModesCli>> | undefined;
     if (modeFlags.system || modeFlags.hostsRedirect.length) {
       try {
@@ -75,7 +84,7 @@ export function register(program: Command): void {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         const undo = modes ? modes.stop().catch((e: Error) => process.stderr.write(`agenttap: ${e.message}\n`)) : Promise.resolve();
-        void undo.then(() => cp.close()).then(() => {
+        void undo.then(() => inspector?.close()).then(() => cp.close()).then(() => {
           const n = cp.recorder.count;
           const where = cp.outFile ? path.resolve(cp.outFile) : file;
           if (parsed.json) out(JSON.stringify({ type: 'closed', exchanges: n, out: where }));

@@ -42,6 +42,7 @@ export function register(program: Command): void {
         ...(flags.target ? { target: flags.target } : {}),
         ...(flags.listTargets ? { listTargets: true } : {}),
         ...(flags.session ? { session: flags.session } : {}),
+        ...(flags.ui !== undefined ? { ui: { ui: flags.ui, ...(flags.uiHost ? { uiHost: flags.uiHost } : {}), ...(flags.uiBuffer ? { uiBuffer: flags.uiBuffer } : {}) } } : {}),
       };
       process.exitCode = await runCommand(command, opts);
     } catch (e) {

@@ -16,6 +16,7 @@ import type { Target } from '../targets/types.js';
 import { CommandNotFoundError, resolveCommand, runChild } from './child.js';
 import { formatTargetList } from './list-targets.js';
 import { formatSummary, loadLlmHooks, SummaryBuilder } from './summary.js';
+import { startLiveInspector, type LiveUiFlags } from '../cli/ui.js';
 
 export interface RunOptions {
   target?: string;
@@ -25,6 +26,8 @@ export interface RunOptions {
   summary?: boolean;
   /** Proxy settings from the shared proxy flags (out, mapRemote, keepSecrets, …). */
   capture: CaptureProxyOptions;
+  /** --ui [PORT] / --ui-host / --ui-buffer: the web inspector on this run's traffic. */
+  ui?: LiveUiFlags;
 }
 
 /** Errors `run` reports as one line; exitCode 2 = usage. */
@@ -158,6 +161,14 @@ export async function runCommand(argv: string[], o: RunOptions, io = { out: proc
   }
   if (cap.address) ownPorts.push(cap.address.port);
   for (const l of cap.reverseListeners) ownPorts.push(l.port);
+  // --ui: the web inspector on this run's live traffic; it stays open after the command ends.
+  let inspector: Awaited<ReturnType<typeof startLiveInspector>>;
+  try {
+    inspector = o.ui ? await startLiveInspector(cap, o.ui) : undefined;
+  } catch (e) {
+    await cap.close();
+    throw e;
+  }
 
   const notes: string[] = [];
   let childArgs = argv.slice(1);
@@ -211,6 +222,19 @@ export async function runCommand(argv: string[], o: RunOptions, io = { out: proc
       if (item.record.labels?.['session'] === session) b.add(item.record);
     }
     io.err.write(formatSummary(b.result(), cap.outFile, !!llm));
+  }
+  if (inspector) {
+    io.err.write(`agenttap: the inspector stays open at ${inspector.url} (Ctrl-C to exit)\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await inspector.close();
   }
   return exitCode;
 }

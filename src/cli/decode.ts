@@ -99,6 +99,7 @@ async function readInput(data: string | undefined, flags: DecodeFlags): Promise<
   if (data === undefined || data === '-') {
     if (data === undefined && process.stdin.isTTY) throw usageError('nothing to decode: pass DATA, --file PATH or - for stdin (see agenttap decode --help)');
     const bytes = await readStdin();
+    if (bytes.length === 0 && data === undefined) throw usageError('nothing to decode: pass DATA, --file PATH or - for stdin (see agenttap decode --help)');
     return fromBytesMaybeText(bytes, forced);
   }
   return fromText(data, forced);

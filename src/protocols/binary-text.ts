@@ -90,6 +90,11 @@ export class Base64Decoder {
       if (v < 0) {
         this.error = issue('invalid-base64', `invalid base64 character ${JSON.stringify(text[i])}`, this.seen);
         this.seen++;
+        // Keep the whole bytes of the unfinished group too: partial results are the point.
+        const q = this.quantum;
+        if (this.n >= 2) out[o++] = (q[0]! << 2) | (q[1]! >> 4);
+        if (this.n === 3) out[o++] = ((q[1]! & 15) << 4) | (q[2]! >> 2);
+        this.n = 0;
         return out.slice(0, o);
       }
       this.padsLeft = 0;

@@ -118,7 +118,7 @@ function readFields(reader: ReaderT, base: number, limit: number, depth: number,
     try {
       tag = reader.tag();
     } catch (e) {
-      return { fields, end: tagPos, error: readerIssue(e, 'invalid-tag', 'invalid field tag', at) };
+      return { fields, end: tagPos, error: readerIssue(e, 'invalid-tag', 'the field tag', at) };
     }
     if (reader.pos > limit) return { fields, end: tagPos, error: issue('truncated', 'field tag runs past the end of the message', at) };
     const field = tag >>> 3;
@@ -163,7 +163,7 @@ function readFields(reader: ReaderT, base: number, limit: number, depth: number,
         try {
           size = reader.uint32();
         } catch (e) {
-          return { fields, end: tagPos, error: readerIssue(e, 'invalid-varint', `invalid length of field ${field}`, base + lenAt) };
+          return { fields, end: tagPos, error: readerIssue(e, 'invalid-varint', `the length of field ${field}`, base + lenAt) };
         }
         if (reader.pos > limit || size > limit - reader.pos) {
           const left = Math.max(0, limit - reader.pos);
@@ -203,7 +203,7 @@ function readFields(reader: ReaderT, base: number, limit: number, depth: number,
 
 function readerIssue(e: unknown, code: 'invalid-tag' | 'invalid-varint', what: string, at: number): DecodeIssue {
   const msg = (e as Error)?.message ?? String(e);
-  if (/index out of range/i.test(msg)) return issue('truncated', `${what}: input ends inside it`, at);
+  if (/index out of range/i.test(msg)) return issue('truncated', `${what} is cut off by the end of the input`, at);
   return issue(code, `${what} (${msg})`, at);
 }
 
@@ -443,7 +443,7 @@ export function decodeFlat(bytes: Uint8Array): { fields: FlatField[]; error?: De
       }
     }
   } catch (e) {
-    return { fields, error: readerIssue(e, 'invalid-tag', 'invalid field', at) };
+    return { fields, error: readerIssue(e, 'invalid-tag', 'a field', at) };
   }
   return { fields };
 }

@@ -79,6 +79,8 @@ interface ConvState {
 export class TimelineBuilder {
   private readonly steps = new Map<string, TimelineStep[]>();
   private readonly convs = new Map<string, ConvState>();
+  /** The last exchange's steps of each helper conversation, in case it turns into a real one. */
+  private readonly held = new Map<string, Omit<TimelineStep, 'step'>[]>();
   private readonly max: number;
 
   constructor(private readonly options: TimelineOptions = {}) {
@@ -89,7 +91,6 @@ export class TimelineBuilder {
     const { exchange, assignment, summary } = item;
     if (!exchange || !assignment.session || !assignment.conversation) return;
     if (this.options.session && assignment.session !== this.options.session) return;
-    if (kind === 'utility' && !this.options.includeUtility) return;
     const session = assignment.session;
     const conversation = assignment.conversation;
     let list = this.steps.get(session);
@@ -98,7 +99,8 @@ export class TimelineBuilder {
     if (!conv) this.convs.set(conversation, (conv = { prompted: false, lastCount: 0, calls: new Map() }));
     const subagent = kind === 'subagent' ? true : undefined;
     const base = { session, timestamp: summary.startedAt, conversation, exchangeId: summary.id, ...(subagent ? { subagent } : {}) };
-    const push = (s: Omit<TimelineStep, 'step' | 'session' | 'timestamp' | 'conversation' | 'exchangeId'>) => list!.push({ ...base, step: list!.length + 1, ...s });
+    const local: Omit<TimelineStep, 'step'>[] = [];
+    const push = (s: Omit<TimelineStep, 'step' | 'session' | 'timestamp' | 'conversation' | 'exchangeId'>) => local.push({ ...base, ...s });
 
     // New input since the previous turn of this conversation: tool results and user prompts.
     const turns = exchange.request.turns;
@@ -155,6 +157,16 @@ export class TimelineBuilder {
       if (touches.commands.length) s.commands = touches.commands.map((x) => clip(x, 500));
       push(s);
     }
+
+    // A one-shot helper call stays out of the trace, unless its conversation goes on: then its
+    // steps (the conversation's start) come first.
+    if (kind === 'utility' && !this.options.includeUtility) {
+      this.held.set(conversation, local);
+      return;
+    }
+    const held = this.held.get(conversation);
+    if (held) this.held.delete(conversation);
+    for (const s of [...(held ?? []), ...local]) list.push({ ...s, step: list.length + 1 } as TimelineStep);
   }
 
   /** Steps per session, sessions in order of first step. */

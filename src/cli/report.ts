@@ -21,7 +21,7 @@ export function register(program: Command): void {
       if (flags.format !== 'md' && flags.format !== 'html') throw usageError(`--format must be md or html, got "${flags.format}"`);
       const gapSeconds = parseGap(flags.gap);
       requireCapture(file);
-      const out: Writable = flags.out ? createWriteStream(flags.out) : process.stdout;
+      const out: Writable = flags.out ? createWriteStream(flags.out, { highWaterMark: 1 << 20 }) : process.stdout;
       try {
         const data = await writeReport(file, flags.format === 'html' ? new HtmlReport() : new MarkdownReport(), out, {
           gapSeconds,

@@ -29,7 +29,7 @@ test('Markdown report of the real claude-trace capture: totals, endpoints, paylo
   assertHas(md, /Stream events: message\\_start ×1, content\\_block\\_start ×\d+/);
   assertHas(md, /Usage: \d+ input \| \d+ cache read \| \d+ cache write \| \d+ output \| \d+ total/);
   assertHas(md, /#### Conversation .* \(continuation, 3 turns\) · continues /);
-  assertHas(md, /\| authorization \| \\\[REDACTED …CTED\\\] \|/);
+  assertHas(md, /\nauthorization: \[REDACTED …CTED\]\n/);
   assertHasNot(md, /sk-ant-/);
   // Each exchange appears once.
   assert.equal((md.match(/^##### #\d+ POST /gm) ?? []).length, 64);
@@ -44,7 +44,7 @@ test('Markdown report of the codex sample renders Responses streams: assembled t
   assertHas(r.stdout, /"command": "python prime\.py"/);
   assertHas(r.stdout, /Usage: 245 input \| 89 output \| 334 total/);
   assertHas(r.stdout, /Stream events: response\.created ×1, response\.output\\_text\.delta ×3/);
-  assertHas(r.stdout, /\| openai-organization \| \\\[REDACTED/);
+  assertHas(r.stdout, /\nopenai-organization: \[REDACTED/);
 });
 
 test('HTML report: self-contained, no external URLs, every captured string escaped, notes shown', () => {

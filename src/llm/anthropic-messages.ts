@@ -3,7 +3,7 @@
 // @anthropic-ai/sdk's MessageStream accumulates it (content blocks by index, deltas appended,
 // message_delta overwriting stop reason and cumulative usage).
 import type { CaptureRecord } from '../capture/record.js';
-import { parseSse } from '../protocols/sse.js';
+import { forEachSseEvent } from '../protocols/sse.js';
 import { decodeBedrockStream, isEventStream } from './bedrock-stream.js';
 import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, requestPath, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
@@ -224,6 +224,19 @@ export class AnthropicStreamMerger {
     }
   }
 
+  /** The common deltas (text, thinking, tool input JSON) without building an event object. */
+  appendDelta(idx: number, kind: string, value: string): void {
+    const block = this.snapshot ? (this.snapshot.content as Raw[])[idx] : undefined;
+    if (!block) return;
+    if (kind === 'text_delta') {
+      if (block.type === 'text') block.text = (typeof block.text === 'string' ? block.text : '') + value;
+    } else if (kind === 'thinking_delta') {
+      if (block.type === 'thinking') block.thinking = (typeof block.thinking === 'string' ? block.thinking : '') + value;
+    } else if (kind === 'input_json_delta') {
+      this.jsonBufs.set(idx, (this.jsonBufs.get(idx) ?? '') + value);
+    }
+  }
+
   result(): LlmResponse & { model?: string } {
     const snap = this.snapshot;
     if (!snap) {
@@ -245,20 +258,27 @@ export class AnthropicStreamMerger {
   }
 }
 
+/** A text/thinking/input-JSON delta exactly as the API writes it (else: JSON.parse). Groups: index, kind, value. */
+const DELTA_EVENT = /^\{"type":"content_block_delta","index":(\d+),"delta":\{"type":"(text_delta|thinking_delta|input_json_delta)","(?:text|thinking|partial_json)":("(?:[^"\\]|\\.)*")\}\}$/;
+
 export function mergeAnthropicSse(text: string): LlmResponse & { model?: string } {
-  const parsed = parseSse(text);
   const merger = new AnthropicStreamMerger();
-  for (const ev of parsed.events) {
-    if (ev.data === '') continue;
+  forEachSseEvent(text, (event, raw) => {
+    if (raw === '') return;
+    const fast = DELTA_EVENT.exec(raw);
+    if (fast) {
+      merger.appendDelta(Number(fast[1]), fast[2]!, JSON.parse(fast[3]!) as string);
+      return;
+    }
     let data: unknown;
     try {
-      data = JSON.parse(ev.data);
+      data = JSON.parse(raw);
     } catch {
-      merger.error ??= `malformed event data (${ev.event})`;
-      continue;
+      merger.error ??= `malformed event data (${event})`;
+      return;
     }
     merger.push(data);
-  }
+  });
   return merger.result();
 }
 

@@ -69,12 +69,22 @@ function bodyEvidence(reg: CompiledRegistry, record: CaptureRecord, api: string)
   return undefined;
 }
 
+/** Request headers by lower-case name (first value wins, as headerValue does). */
+function headerMap(record: CaptureRecord): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [k, v] of record.request?.headers ?? []) {
+    const key = k.toLowerCase();
+    if (!m.has(key)) m.set(key, v);
+  }
+  return m;
+}
+
 export function detectAgent(record: CaptureRecord, reg: CompiledRegistry = activeRegistry()): { agent: string; reason: string } | undefined {
-  const headers = record.request?.headers;
+  const headers = headerMap(record);
   for (const a of reg.agents) {
-    const v = headerValue(headers, a.header);
+    const v = headers.get(a.header);
     if (v === undefined) continue;
-    if (a.requiresHeader && headerValue(headers, a.requiresHeader) === undefined) continue;
+    if (a.requiresHeader && !headers.has(a.requiresHeader)) continue;
     if (a.equals !== undefined && v !== a.equals) continue;
     if (a.contains !== undefined && !v.toLowerCase().includes(a.contains.toLowerCase())) continue;
     if (a.re && !a.re.test(v)) continue;

@@ -89,9 +89,10 @@ export function normalizeExchange(record: CaptureRecord, opts: NormalizeOptions 
   } catch (e) {
     res = { turns: [], error: `response not understood: ${(e as Error).message}` };
   }
-  const { model: respModel, ...response } = res;
-  if (x.response.error && !response.error) response.error = x.response.error;
-  x.response = response;
+  const respModel = res.model;
+  if (respModel !== undefined) delete res.model;
+  if (x.response.error && !res.error) res.error = x.response.error;
+  x.response = res;
   if (!x.model && respModel) x.model = respModel;
   if (!x.stream && record.response && /text\/event-stream|vnd\.amazon\.eventstream|connect\+/i.test(contentType(record))) x.stream = true;
   if (opts.chain) applyChain(x, opts.chain);

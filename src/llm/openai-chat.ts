@@ -4,7 +4,7 @@
 // tool_calls merged by their index, finish_reason kept, usage taken from the final usage chunk.
 // `reasoning_content` / `reasoning` deltas (DeepSeek, OpenRouter, vLLM) become thinking blocks.
 import { bodyText, type CaptureRecord } from '../capture/record.js';
-import { parseSse } from '../protocols/sse.js';
+import { forEachSseEvent } from '../protocols/sse.js';
 import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
@@ -227,6 +227,20 @@ export class ChatStreamMerger {
     }
   }
 
+  /** The fast path of push() for a chunk that only appends content to choice 0. */
+  pushContent(id: string, model: string, content: string): void {
+    this.sawChunk = true;
+    this.model = model;
+    this.id = id;
+    let acc = this.choices.get(0);
+    if (!acc) {
+      acc = { index: 0, message: { role: 'assistant' } };
+      this.choices.set(0, acc);
+    }
+    const msg = acc.message as Raw;
+    msg.content = (typeof msg.content === 'string' ? msg.content : '') + content;
+  }
+
   result(): LlmResponse & { model?: string } {
     const completion: Raw = { choices: [...this.choices.values()].map((c) => ({ ...c, message: { ...(c.message as Raw), tool_calls: arr((c.message as Raw).tool_calls).filter(Boolean) } })) };
     if (this.model) completion.model = this.model;
@@ -239,29 +253,40 @@ export class ChatStreamMerger {
   }
 }
 
+/**
+ * A content-only chunk exactly as OpenAI (and most compatible servers) write it; anything else —
+ * other fields, other order, several choices — goes through JSON.parse. Groups: id, model, content.
+ */
+const CONTENT_CHUNK =
+  /^\{"id":"([^"\\]*)","object":"chat\.completion\.chunk","created":\d+,"model":"([^"\\]*)",(?:"[a-z_]+":(?:"[^"\\]*"|null),)*"choices":\[\{"index":0,"delta":\{"content":("(?:[^"\\]|\\.)*")\},"logprobs":null,"finish_reason":null\}\](?:,"[a-z_]+":(?:"[^"\\]*"|null))*\}$/;
+
 export function mergeChatSse(text: string): LlmResponse & { model?: string } {
   const merger = new ChatStreamMerger();
-  const parsed = parseSse(text);
-  for (const ev of parsed.events) {
-    const data = ev.data;
+  const parsed = forEachSseEvent(text, (event, data) => {
     if (data === '[DONE]') {
       merger.done = true;
-      continue;
+      return;
     }
-    if (data.trim() === '') continue;
+    if (data.trim() === '') return;
+    // Most chunks only add a few characters of content: read those without a full JSON.parse.
+    const fast = CONTENT_CHUNK.exec(data);
+    if (fast && event !== 'error') {
+      merger.pushContent(fast[1]!, fast[2]!, JSON.parse(fast[3]!) as string);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(data);
     } catch {
       merger.error ??= 'malformed chunk in stream';
-      continue;
+      return;
     }
-    if (ev.event === 'error' && isObject(value)) {
+    if (event === 'error' && isObject(value)) {
       merger.error = errorMessageOf(value) ?? 'stream error';
-      continue;
+      return;
     }
     merger.push(value);
-  }
+  });
   // Providers that end the stream with a finish_reason but no [DONE] (e.g. some gateways) are complete when the body was not cut.
   const res = merger.result();
   if (!merger.done && !parsed.incomplete && res.stopReason && res.error?.includes('truncated')) delete res.error;

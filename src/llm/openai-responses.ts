@@ -243,7 +243,7 @@ export class ResponsesStreamMerger {
       case 'response.incomplete': {
         const r = isObject(ev.response) ? ev.response : {};
         const prevOutput = this.snapshot ? (this.snapshot.output as Raw[]) : [];
-        this.snapshot = structuredClone(r);
+        this.snapshot = { ...r };
         // Abbreviated lifecycle events may omit output: keep what the deltas built.
         if (!Array.isArray(this.snapshot.output) || (this.snapshot.output.length === 0 && prevOutput.length > 0)) this.snapshot.output = prevOutput;
         if (type === 'response.completed' && this.snapshot.status === undefined) this.snapshot.status = 'completed';
@@ -264,7 +264,7 @@ export class ResponsesStreamMerger {
       case 'response.output_item.done': {
         if (!isObject(ev.item)) return;
         const idx = num(ev.output_index);
-        const item = structuredClone(ev.item);
+        const item = { ...ev.item };
         if (type === 'response.output_item.added') {
           if (idx !== undefined) output[idx] = item;
           else output.push(item);
@@ -285,7 +285,7 @@ export class ResponsesStreamMerger {
         const list = (item.content ??= []) as Raw[];
         const ci = num(ev.content_index) ?? list.length;
         if (type === 'response.content_part.added' && list[ci]) return;
-        list[ci] = structuredClone(ev.part);
+        list[ci] = { ...ev.part };
         return;
       }
       case 'response.output_text.delta':
@@ -346,7 +346,7 @@ export class ResponsesStreamMerger {
         const list = (item.summary ??= []) as Raw[];
         const si = num(ev.summary_index) ?? list.length;
         if (type.endsWith('.added') && list[si]) return;
-        list[si] = structuredClone(ev.part);
+        list[si] = { ...ev.part };
         return;
       }
       case 'response.reasoning_summary_text.delta':
@@ -386,8 +386,22 @@ export class ResponsesStreamMerger {
 }
 
 export function mergeResponsesSse(text: string): LlmResponse & { model?: string } {
+  const events = parseSse(text).events;
+  // The SDK replaces its snapshot with response.completed's response: when that event closes the
+  // stream with the full output, it alone is the merged result (the deltas need not be replayed).
+  const last = events[events.length - 1];
+  if (last && (last.event === 'response.completed' || last.data.includes('"type":"response.completed"'))) {
+    try {
+      const done = JSON.parse(last.data) as Raw;
+      if (done.type === 'response.completed' && isObject(done.response) && Array.isArray(done.response.output) && done.response.output.length > 0) {
+        return responseObject(done.response);
+      }
+    } catch {
+      /* replay the events below */
+    }
+  }
   const merger = new ResponsesStreamMerger();
-  for (const ev of parseSse(text).events) {
+  for (const ev of events) {
     if (ev.data === '' || ev.data === '[DONE]') continue;
     let data: unknown;
     try {

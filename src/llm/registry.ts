@@ -118,7 +118,10 @@ export function compileRegistry(layers: RegistryData[]): CompiledRegistry {
     }
     for (const r of layer.paths ?? []) reg.paths.push({ ...r, re: compileRe(r.pattern, `path rule ${r.id}`) });
     reg.headers.push(...(layer.headers ?? []));
-    for (const a of layer.agents ?? []) reg.agents.push(a.pattern ? { ...a, re: compileRe(a.pattern, `agent rule ${a.id}`, 'i') } : a);
+    for (const a of layer.agents ?? []) {
+      const rule = { ...a, header: a.header.toLowerCase(), ...(a.requiresHeader ? { requiresHeader: a.requiresHeader.toLowerCase() } : {}) };
+      reg.agents.push(a.pattern ? { ...rule, re: compileRe(a.pattern, `agent rule ${a.id}`, 'i') } : rule);
+    }
     reg.bodies.push(...(layer.bodies ?? []));
     for (const s of layer.streams ?? []) reg.streams.push(s.pattern ? { ...s, re: compileRe(s.pattern, `stream rule ${s.id}`) } : s);
   }

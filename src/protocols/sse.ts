@@ -32,6 +32,8 @@ export class SseParser {
   private retry: number | undefined;
   private lastId: string | undefined;
   private sawField = false;
+  /** When set, events are handed here instead of being collected. */
+  onEvent: ((event: string, data: string) => void) | undefined;
 
   /** Feeds one chunk; returns the events it completed. */
   feed(chunk: string): SseEvent[] {
@@ -145,11 +147,26 @@ export class SseParser {
     this.retry = undefined;
     this.sawField = false;
     if (data === undefined) return;
+    if (this.onEvent) {
+      this.onEvent(type === undefined || type === '' ? 'message' : type, data);
+      return;
+    }
     const ev: SseEvent = { event: type === undefined || type === '' ? 'message' : type, data };
     if (this.lastId !== undefined) ev.id = this.lastId;
     if (retry !== undefined) ev.retry = retry;
     out.push(ev);
   }
+}
+
+/**
+ * Calls `onEvent` for each complete event of a whole text without building an event list (the
+ * hot path of stream merging); returns whether the text ended inside an event.
+ */
+export function forEachSseEvent(text: string, onEvent: (event: string, data: string) => void): { incomplete: boolean } {
+  const parser = new SseParser();
+  parser.onEvent = onEvent;
+  parser.feed(text);
+  return { incomplete: parser.end().incomplete };
 }
 
 /** Parses a whole event-stream text (possibly cut short). */

@@ -1,11 +1,13 @@
 // The per-selection payload: the full record (bodies over the view limit cut to their head, so a
-// 50 MB body never freezes the page), the normalized LLM exchange, and protobuf trees for
-// Connect/gRPC bodies. "show all" fetches the whole body separately.
+// 50 MB body never freezes the page), the normalized LLM exchange, and schema-less protobuf trees
+// for Connect/gRPC bodies (Cursor). "show all" fetches the whole body separately.
 import { bodyBytes, headerValue, type CaptureRecord, type RecordBody } from '../capture/record.js';
 import type { ExchangeStore } from './exchange-store.js';
 import { llmFactsOf, type LlmLayer } from '../analysis/llm-layer.js';
 import { rowOf } from './row-summary.js';
 import type { Detail } from './protocol.js';
+import { decodeProtobuf, type PbField, type PbValue } from '../protocols/protobuf-schemaless.js';
+import { ConnectStreamDecoder } from '../protocols/connect-envelope.js';
 
 
 /** Bodies larger than this are sent as their head; the UI offers "show all". */
@@ -21,58 +23,61 @@ function clip(body: RecordBody | undefined): { body: RecordBody | undefined; cli
   return { body: out, clippedFrom: text.length };
 }
 
-type ProtobufDecoder = (bytes: Uint8Array) => unknown;
-let protobufDecoder: Promise<ProtobufDecoder | undefined> | undefined;
+/** A schema-less protobuf message as a compact tree for the JSON view: `#N` keys, repeats as `#N (2)`. */
+export function compactProtobuf(fields: PbField[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const seen = new Map<number, number>();
+  for (const f of fields) {
+    const n = (seen.get(f.field) ?? 0) + 1;
+    seen.set(f.field, n);
+    out[n === 1 ? `#${f.field}` : `#${f.field} (${n})`] = compactValue(f.value);
+  }
+  return out;
+}
 
-/** The Cursor helper's schema-less decoder, when it is part of this build. */
-function loadProtobufDecoder(): Promise<ProtobufDecoder | undefined> {
-  protobufDecoder ??= (async () => {
-    try {
-      const spec = '../protocols/protobuf-schemaless.js';
-      const mod = (await import(spec)) as Record<string, unknown>;
-      for (const name of ['decodeSchemaless', 'decodeProtobuf', 'decodeMessage', 'decode']) {
-        const fn = mod[name];
-        if (typeof fn === 'function') return fn as ProtobufDecoder;
-      }
-      return undefined;
-    } catch {
-      return undefined;
-    }
-  })();
-  return protobufDecoder;
+function compactValue(v: PbValue): unknown {
+  switch (v.kind) {
+    case 'string':
+      return v.text;
+    case 'message':
+    case 'group':
+      return compactProtobuf(v.fields);
+    case 'varint':
+      return v.value;
+    case 'fixed64':
+      return Number.isFinite(v.double) && Math.abs(v.double) > 1e-9 && Math.abs(v.double) < 1e15 ? { fixed64: v.value, double: v.double } : v.value;
+    case 'fixed32':
+      return Number.isFinite(v.float) && Math.abs(v.float) > 1e-9 && Math.abs(v.float) < 1e12 ? { fixed32: v.value, float: v.float } : v.value;
+    case 'bytes':
+      return { bytes: v.hex.length > 400 ? `${v.hex.slice(0, 400)}…` : v.hex, ...(v.packed ? { packed: v.packed } : {}) };
+  }
+}
+
+function decodeMessage(bytes: Uint8Array): unknown {
+  const r = decodeProtobuf(bytes, { maxFields: 20_000 });
+  const tree = compactProtobuf(r.fields);
+  return r.error ? { ...tree, '(decode stopped)': r.error.message } : tree;
 }
 
 function isProtobuf(contentType: string | undefined): boolean {
-  return Boolean(contentType && /proto|grpc|connect\+/i.test(contentType) && !/json/i.test(contentType));
+  return Boolean(contentType && /proto|grpc/i.test(contentType) && !/json/i.test(contentType));
 }
 
-/** Connect / gRPC-web bodies are frames of [flags:1][len:4][message]; plain protobuf is one message. */
-function protobufMessages(bytes: Buffer): Uint8Array[] {
-  const frames: Uint8Array[] = [];
-  let i = 0;
-  while (i + 5 <= bytes.length) {
-    const flags = bytes[i]!;
-    const len = bytes.readUInt32BE(i + 1);
-    if (flags > 3 || i + 5 + len > bytes.length) return frames.length ? frames : [bytes];
-    if ((flags & 1) === 0) frames.push(bytes.subarray(i + 5, i + 5 + len));
-    i += 5 + len;
-  }
-  return i === bytes.length && frames.length ? frames : [bytes];
-}
-
-async function protobufTree(record: CaptureRecord, side: 'request' | 'response'): Promise<unknown> {
+/** Connect / gRPC bodies are 5-byte-enveloped messages; plain application/proto is one message. */
+function protobufTree(record: CaptureRecord, side: 'request' | 'response'): unknown {
   const part = record[side];
-  if (!part?.body || !isProtobuf(headerValue(part.headers, 'content-type'))) return undefined;
-  const decode = await loadProtobufDecoder();
-  if (!decode) return undefined;
-  const bytes = bodyBytes(part.body).subarray(0, VIEW_LIMIT);
+  const contentType = headerValue(part?.headers, 'content-type');
+  if (!part?.body || !isProtobuf(contentType)) return undefined;
+  const bytes = bodyBytes(part.body).subarray(0, 4 * VIEW_LIMIT);
+  if (!/connect\+|grpc/i.test(contentType!)) return decodeMessage(bytes);
+  const encoding = headerValue(part.headers, 'connect-content-encoding') ?? headerValue(part.headers, 'grpc-encoding');
+  const decoder = new ConnectStreamDecoder(encoding ? { encoding } : {});
+  const events = [...decoder.push(bytes), ...decoder.finish()];
   const out: unknown[] = [];
-  for (const m of protobufMessages(bytes).slice(0, 200)) {
-    try {
-      out.push(decode(m));
-    } catch (e) {
-      out.push({ error: (e as Error).message });
-    }
+  for (const e of events.slice(0, 500)) {
+    if (e.type === 'message') out.push(e.frame.flags & 0x80 ? { trailers: Buffer.from(e.frame.payload).toString('utf8') } : decodeMessage(e.frame.payload));
+    else if (e.type === 'end') out.push({ 'end of stream': e.end });
+    else out.push({ error: e.error.message });
   }
   return out;
 }
@@ -103,8 +108,8 @@ export async function buildDetail(
   if (record.ws && record.ws.length > 2000) view.ws = record.ws.slice(0, 2000);
   const detail: Detail = { row, record: view, clipped };
   if (facts.exchange) detail.llm = facts.exchange;
-  const pbReq = await protobufTree(record, 'request');
-  const pbRes = await protobufTree(record, 'response');
+  const pbReq = protobufTree(record, 'request');
+  const pbRes = protobufTree(record, 'response');
   if (pbReq !== undefined || pbRes !== undefined) detail.protobuf = { ...(pbReq !== undefined ? { request: pbReq } : {}), ...(pbRes !== undefined ? { response: pbRes } : {}) };
   if (annotation) detail.annotation = annotation;
   return detail;

@@ -57,6 +57,21 @@ export class FrameDecoder {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     while (this.buffered >= FRAME_HEADER_BYTES) {
+      // Fast path: the whole frame sits in the first chunk (the usual case): no header copy.
+      const c = this.chunks[0]!;
+      if (c.length >= FRAME_HEADER_BYTES) {
+        const length = ((c[1]! << 24) | (c[2]! << 16) | (c[3]! << 8) | c[4]!) >>> 0;
+        if (length <= this.maxFrame && c.length >= FRAME_HEADER_BYTES + length) {
+          const end = FRAME_HEADER_BYTES + length;
+          const offset = this.streamOffset;
+          this.streamOffset += end;
+          this.buffered -= end;
+          if (end === c.length) this.chunks.shift();
+          else this.chunks[0] = c.subarray(end);
+          frames.push(this.frame(offset, c[0]!, c.slice(FRAME_HEADER_BYTES, end)));
+          continue;
+        }
+      }
       const header = this.peek(FRAME_HEADER_BYTES);
       const flags = header[0]!;
       const length = ((header[1]! << 24) | (header[2]! << 16) | (header[3]! << 8) | header[4]!) >>> 0;

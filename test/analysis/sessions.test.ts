@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agenttap, jsonLines, tempDir } from '../support/analysis-cli.js';
-import { builtCapture, importedFixture, SESSION_A, SESSION_B } from '../support/analysis-fixtures.js';
+import { builtCapture, importedFixture, SESSION_A, SESSION_B, T0 } from '../support/analysis-fixtures.js';
+import { claudeCodeSession, writeCapture } from '../support/analysis-records.js';
 
 interface Turn {
   exchangeId: string;
@@ -132,4 +133,15 @@ test('sessions reports bad lines with their number, says when a capture is empty
   const missing = agenttap(['sessions', join(dir, 'nope.jsonl')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nope\.jsonl: no such file/);
+});
+
+test('labels.session (one agenttap run) is the session, whatever the client or the gap', () => {
+  const first = claudeCodeSession(T0, SESSION_A, 4242);
+  const later = claudeCodeSession(T0 + 3_600_000, SESSION_B, 5151);
+  for (const r of [...first, ...later]) r.labels = { session: 'run-7', target: 'claude-code' };
+  const file = join(tempDir(), 'run.jsonl');
+  writeCapture(file, [...first, ...later]);
+  const sessions = jsonLines<SessionOut>(agenttap(['sessions', file, '--json']).stdout);
+  assert.deepEqual(sessions.map((s) => [s.id, s.requests]), [['run-7', 16]]);
+  assert.equal(sessions[0]!.conversations.filter((c) => c.kind === 'main').length, 2);
 });

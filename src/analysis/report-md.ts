@@ -3,7 +3,6 @@
 // the full conversation log grouped by session and conversation. Untrusted text goes in code
 // fences (longer than any backtick run inside) or escaped table cells.
 import type { HeaderList } from '../capture/record.js';
-import { promptTokens } from './exchange-summary.js';
 import type { ReportData, ReportRenderer } from './report.js';
 import { usageLine, type ExchangeView } from './report-view.js';
 import type { Conversation, Session } from './sessions.js';
@@ -117,7 +116,7 @@ export class MarkdownReport implements ReportRenderer {
     lines.push(`Top response keys (JSON keys; \`event: …\` for stream events):\n\n${table(['key', 'count', 'types'], o.responseKeyRows().map((k) => [`\`${k.key.replace(/`/g, '')}\``, k.count, k.types.join(', ')]))}`);
     lines.push(`## Usage by model\n\n${table(USAGE_HEADER, usageRows(d.byModel))}`);
     lines.push(`## Usage by session\n\n${table(USAGE_HEADER, usageRows(d.bySession))}`);
-    lines.push(`## Sessions\n\n${table(['session', 'agent', 'client', 'start', 'duration', 'requests', 'conversations', 'models', 'tokens in', 'tokens out'], d.sessions.map((s) => [mdText(s.id, 80), mdText(s.agent ?? '-', 40), mdText(s.client, 60), s.start, formatDuration(Date.parse(s.end) - Date.parse(s.start)), s.requests, s.conversations.length, mdText(s.models.join(', '), 200), promptTokens(s.usage), s.usage.output]))}`);
+    lines.push(`## Sessions\n\n${table(['session', 'agent', 'client', 'start', 'duration', 'requests', 'conversations', 'models', 'tokens in', 'tokens out'], d.sessions.map((s) => [mdText(s.id, 80), mdText(s.agent ?? '-', 40), mdText(s.client, 60), s.start, formatDuration(Date.parse(s.end) - Date.parse(s.start)), s.requests, s.conversations.length, mdText(s.models.join(', '), 200), s.promptTokens, s.usage.output]))}`);
     lines.push(`## Conversation log\n`);
     return `${lines.join('\n')}\n`;
   }

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { LlmExchange, Turn, Usage } from '../llm/types.js';
 import type { ExchangeSummary, SessionHints } from './exchange-summary.js';
-import { firstUserTexts, isInjectedText, lastUserText } from './exchange-summary.js';
+import { firstUserTexts, isInjectedText, lastUserText, promptTokens } from './exchange-summary.js';
 
 export interface SessionTurn {
   exchangeId: string;
@@ -58,6 +58,8 @@ export interface Session {
   requests: number;
   errors: number;
   usage: Required<Usage>;
+  /** All prompt tokens (cache reads and writes included, whatever each provider's `input` means). */
+  promptTokens: number;
   costUsd: number;
   /** How the session was recognized: label, agent-session, continuity, client-gap. */
   basis: 'label' | 'agent-session' | 'client-gap';
@@ -248,6 +250,7 @@ export class SessionTracker {
       requests: 0,
       errors: 0,
       usage: emptyUsage(),
+      promptTokens: 0,
       costUsd: 0,
       basis,
       conversations: [],
@@ -329,6 +332,7 @@ export class SessionTracker {
     // count_tokens answers a question about tokens; it consumes none.
     if (llm && !llm.countOnly) {
       addUsage(s.usage, llm.usage);
+      s.promptTokens += promptTokens(llm.usage, llm.provider);
       s.costUsd += llm.costUsd ?? 0;
       if (llm.model && !state.models.has(llm.model)) {
         state.models.add(llm.model);

@@ -48,6 +48,7 @@ export function sessionJson(s: Session): Record<string, unknown> {
     requests: s.requests,
     errors: s.errors,
     usage: s.usage,
+    promptTokens: s.promptTokens,
     costUsd: Math.round(s.costUsd * 1e6) / 1e6,
     basis: s.basis,
     conversations: s.conversations.map((c) => ({
@@ -75,7 +76,7 @@ function sessionsTable(sessions: Session[]): string {
       `${convs.length}${subagents ? ` (${subagents} sub)` : ''}`,
       String(turns),
       s.models.join(', ') || '-',
-      formatTokens(s.usage.input + s.usage.cacheRead + s.usage.cacheWrite),
+      formatTokens(s.promptTokens),
       formatTokens(s.usage.output),
       s.costUsd ? `$${s.costUsd.toFixed(4)}` : '-',
     ];

@@ -88,6 +88,12 @@ function loadSchema(flags: DecodeFlags): ProtoSchema | undefined {
 }
 
 async function readInput(data: string | undefined, flags: DecodeFlags): Promise<Input> {
+  // `--b64 -` / `--hex -`: commander hands "-" to the option; it means stdin, as for DATA.
+  if (flags.hex === '-' || flags.b64 === '-') {
+    if (data !== undefined) throw usageError('give the input once: DATA, --hex DATA, --b64 DATA or --file PATH');
+    data = '-';
+    flags = { ...flags, hex: flags.hex === '-' ? true : flags.hex, b64: flags.b64 === '-' ? true : flags.b64 };
+  }
   const hexValue = typeof flags.hex === 'string' ? flags.hex : undefined;
   const b64Value = typeof flags.b64 === 'string' ? flags.b64 : undefined;
   const sources = [data !== undefined, hexValue !== undefined, b64Value !== undefined, flags.file !== undefined].filter(Boolean).length;

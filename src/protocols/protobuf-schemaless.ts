@@ -438,6 +438,8 @@ export function decodeFlat(bytes: Uint8Array): { fields: FlatField[]; error?: De
         r.pos += n;
       } else if (wire === 3) {
         r.skipType(3, 0, field);
+      } else if (wire === 4) {
+        return { fields, error: issue('unmatched-group', `end-group tag for field ${field} without a matching start`, at) };
       } else {
         return { fields, error: issue('invalid-wire-type', `wire type ${wire} (field ${field}) does not exist`, at) };
       }

@@ -31,6 +31,8 @@ test('decode HEX prints the field tree; --hex, --b64 and stdin (hex or base64) a
   }
   const viaStdinHex = await runCli(['decode', '-'], { env, input: `${HELLO}\n` });
   assert.equal(viaStdinHex.stdout.slice(viaStdinHex.stdout.indexOf('field 1')), tree);
+  const forcedB64 = await runCli(['decode', '--b64', '-'], { env, input: 'CgVoZWxsbxIFd29ybGQ=\n' });
+  assert.equal(forcedB64.stdout.slice(forcedB64.stdout.indexOf('field 1')), tree);
   const viaStdinB64 = await runCli(['decode', '-'], { env, input: 'CgVoZWxsbxIFd29ybGQ=\n' });
   assert.match(viaStdinB64.stdout, /\(base64\)/);
   assert.equal(viaStdinB64.stdout.slice(viaStdinB64.stdout.indexOf('field 1')), tree);

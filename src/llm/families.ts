@@ -1,10 +1,12 @@
 // Every API family the LLM layer understands, looked up by the api id detection names.
 // To add a family: write src/llm/<family>.ts exporting an ApiFamily and list it here.
 import { anthropicCountTokens, anthropicMessages } from './anthropic-messages.js';
+import { bedrockConverse } from './bedrock-converse.js';
 import { cursorConnect } from './cursor-connect.js';
 import { geminiCountTokens, geminiGenerate } from './gemini.js';
 import { openaiChat } from './openai-chat.js';
 import { openaiEmbeddings } from './openai-embeddings.js';
+import { ollamaChat } from './ollama-chat.js';
 import { openaiResponses } from './openai-responses.js';
 import type { ApiFamily } from './types.js';
 
@@ -17,6 +19,8 @@ export const families: ApiFamily[] = [
   geminiGenerate,
   geminiCountTokens,
   cursorConnect,
+  bedrockConverse,
+  ollamaChat,
 ];
 
 export function familyFor(api: string | undefined): ApiFamily | undefined {

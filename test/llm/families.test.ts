@@ -304,3 +304,64 @@ test('OpenAI Responses over WebSocket: response.create up, response.* down, seve
   // Usage summed over the socket's turns.
   assert.deepEqual(x.response.usage, { input: 2100, output: 25, cacheRead: 1800, reasoning: 10 });
 });
+
+test('Bedrock Converse: request in its own format; JSON answer and converse-stream events', () => {
+  const url = 'https://bedrock-runtime.eu-west-1.amazonaws.com/model/eu.anthropic.claude-3-5-haiku-20241022-v1:0/converse';
+  const reqBody = {
+    system: [{ text: 'You are terse.' }],
+    messages: [
+      { role: 'user', content: [{ text: 'weather?' }] },
+      { role: 'assistant', content: [{ toolUse: { toolUseId: 't1', name: 'weather', input: { city: 'Oslo' } } }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ json: { temp: 3 } }], status: 'success' } }] },
+    ],
+    toolConfig: { tools: [{ toolSpec: { name: 'weather', description: 'by city', inputSchema: { json: {} } } }] },
+  };
+  const x = norm({ url, requestBody: reqBody, responseBody: { output: { message: { role: 'assistant', content: [{ text: '3°C in Oslo.' }] } }, stopReason: 'end_turn', usage: { inputTokens: 40, outputTokens: 6, totalTokens: 46 } } });
+  assert.deepEqual([x.detection.provider, x.detection.api, x.model], ['aws-bedrock', 'bedrock.converse', 'eu.anthropic.claude-3-5-haiku-20241022-v1:0']);
+  assert.equal(x.request.system, 'You are terse.');
+  assert.deepEqual(x.request.tools, [{ name: 'weather', description: 'by city' }]);
+  assert.deepEqual(x.request.turns[1]!.blocks, [{ type: 'tool_call', id: 't1', name: 'weather', input: { city: 'Oslo' } }]);
+  assert.deepEqual(x.request.turns[2]!.blocks, [{ type: 'tool_result', id: 't1', output: { temp: 3 } }]);
+  assert.deepEqual(x.response, { turns: [{ role: 'assistant', blocks: [{ type: 'text', text: '3°C in Oslo.' }] }], stopReason: 'end_turn', usage: { input: 40, output: 6 } });
+  assert.equal(x.costUsd, (40 * 0.8 + 6 * 4) / 1e6);
+
+  const msg = (type: string, payload: object) => encodeEventStreamMessage({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, JSON.stringify(payload));
+  const stream = Buffer.concat([
+    msg('messageStart', { role: 'assistant' }),
+    msg('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'Check.' } } }),
+    msg('contentBlockDelta', { contentBlockIndex: 1, delta: { text: 'Let me ' } }),
+    msg('contentBlockDelta', { contentBlockIndex: 1, delta: { text: 'look.' } }),
+    msg('contentBlockStart', { contentBlockIndex: 2, start: { toolUse: { toolUseId: 't2', name: 'weather' } } }),
+    msg('contentBlockDelta', { contentBlockIndex: 2, delta: { toolUse: { input: '{"city":' } } }),
+    msg('contentBlockDelta', { contentBlockIndex: 2, delta: { toolUse: { input: '"Bergen"}' } } }),
+    msg('contentBlockStop', { contentBlockIndex: 2 }),
+    msg('messageStop', { stopReason: 'tool_use' }),
+    msg('metadata', { usage: { inputTokens: 50, outputTokens: 20, cacheReadInputTokens: 1000 }, metrics: { latencyMs: 900 } }),
+  ]);
+  const s = norm({ url: url.replace(/converse$/, 'converse-stream'), requestBody: reqBody, responseHeaders: [['content-type', 'application/vnd.amazon.eventstream']], responseBody: stream });
+  assert.equal(s.stream, true);
+  assert.deepEqual(s.response.turns[0]!.blocks, [{ type: 'thinking', text: 'Check.' }, { type: 'text', text: 'Let me look.' }, { type: 'tool_call', id: 't2', name: 'weather', input: { city: 'Bergen' } }]);
+  assert.deepEqual([s.response.stopReason, s.response.usage], ['tool_use', { input: 50, output: 20, cacheRead: 1000 }]);
+  assert.equal(s.response.error, undefined);
+  const cut = norm({ url: url.replace(/converse$/, 'converse-stream'), requestBody: reqBody, responseHeaders: [['content-type', 'application/vnd.amazon.eventstream']], responseBody: stream.subarray(0, stream.length - 150) });
+  assert.match(cut.response.error ?? '', /truncated/);
+});
+
+test('Ollama native /api/chat: JSON Lines stream with thinking, tool calls and eval counts', () => {
+  const lines = [
+    { model: 'qwen3:8b', message: { role: 'assistant', content: '', thinking: 'hmm' }, done: false },
+    { model: 'qwen3:8b', message: { role: 'assistant', content: 'Hi ' }, done: false },
+    { model: 'qwen3:8b', message: { role: 'assistant', content: 'there', tool_calls: [{ function: { name: 'ls', arguments: { path: '.' } } }] }, done: false },
+    { model: 'qwen3:8b', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 26, eval_count: 12 },
+  ];
+  const body = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  const req = { model: 'qwen3:8b', messages: [{ role: 'system', content: 'be kind' }, { role: 'user', content: 'hello' }] };
+  const x = norm({ url: 'http://localhost:11434/api/chat', requestBody: req, responseHeaders: [['content-type', 'application/x-ndjson']], responseBody: body });
+  assert.deepEqual([x.detection.provider, x.detection.api, x.model, x.stream], ['ollama', 'ollama.chat', 'qwen3:8b', true]);
+  assert.equal(x.request.system, 'be kind');
+  assert.deepEqual(x.response.turns[0]!.blocks, [{ type: 'thinking', text: 'hmm' }, { type: 'text', text: 'Hi there' }, { type: 'tool_call', name: 'ls', input: { path: '.' } }]);
+  assert.deepEqual([x.response.stopReason, x.response.usage, x.response.error], ['stop', { input: 26, output: 12 }, undefined]);
+  const cut = norm({ url: 'http://localhost:11434/api/chat', requestBody: req, responseBody: body.slice(0, body.length - 40) });
+  assert.match(cut.response.error ?? '', /truncated/);
+  assert.equal(cut.costUsd, undefined);
+});

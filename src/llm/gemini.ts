@@ -21,7 +21,9 @@ export function geminiPart(p: unknown): Block {
   if (!isObject(p)) return { type: 'other', raw: p };
   if (typeof p.text === 'string') return p.thought === true ? { type: 'thinking', text: p.text } : { type: 'text', text: p.text };
   if (isObject(p.functionCall)) {
-    const b: Block = { type: 'tool_call', name: str(p.functionCall.name) ?? '', input: p.functionCall.args ?? {} };
+    const fc = p.functionCall;
+    const input = fc.args ?? (Array.isArray(fc.partialArgs) ? applyPartialArgs({}, fc.partialArgs) : {});
+    const b: Block = { type: 'tool_call', name: str(fc.name) ?? '', input };
     const id = str(p.functionCall.id);
     if (id) b.id = id;
     return b;
@@ -36,6 +38,29 @@ export function geminiPart(p: unknown): Block {
   if (isObject(p.executableCode)) return { type: 'tool_call', name: 'code_execution', input: p.executableCode, server: true };
   if (isObject(p.codeExecutionResult)) return { type: 'tool_result', output: p.codeExecutionResult };
   return { type: 'other', raw: p };
+}
+
+/**
+ * Vertex streams function-call arguments as `partialArgs` ({jsonPath: "$.a.b", numberValue |
+ * stringValue | boolValue | nullValue}); a string may arrive in pieces across chunks.
+ */
+export function applyPartialArgs(target: Record<string, unknown>, partial: unknown[]): Record<string, unknown> {
+  for (const pa of partial) {
+    if (!isObject(pa) || typeof pa.jsonPath !== 'string') continue;
+    const keys = pa.jsonPath.replace(/^\$\.?/, '').split('.').filter((k) => k !== '');
+    if (keys.length === 0) continue;
+    let obj = target;
+    for (const k of keys.slice(0, -1)) {
+      if (!isObject(obj[k])) obj[k] = {};
+      obj = obj[k] as Record<string, unknown>;
+    }
+    const last = keys[keys.length - 1]!;
+    if (typeof pa.stringValue === 'string') obj[last] = (typeof obj[last] === 'string' ? (obj[last] as string) : '') + pa.stringValue;
+    else if ('numberValue' in pa) obj[last] = pa.numberValue;
+    else if ('boolValue' in pa) obj[last] = pa.boolValue;
+    else if ('nullValue' in pa) obj[last] = null;
+  }
+  return target;
 }
 
 function roleOf(r: unknown, parts: unknown[]): Role {
@@ -122,6 +147,7 @@ export class GeminiStreamMerger {
   error: string | undefined;
   blocked: string | undefined;
   chunks = 0;
+  private continuing = false;
 
   push(chunk: unknown): void {
     if (!isObject(chunk)) return;
@@ -136,8 +162,15 @@ export class GeminiStreamMerger {
     if (isObject(cand)) {
       const content = isObject(cand.content) ? cand.content : {};
       for (const p of arr(content.parts)) {
-        const b = geminiPart(p);
         const last = this.blocks[this.blocks.length - 1];
+        // A function call whose arguments keep streaming (willContinue) grows in place.
+        if (isObject(p) && isObject(p.functionCall) && last?.type === 'tool_call' && this.continuing && (!p.functionCall.name || p.functionCall.name === last.name)) {
+          if (Array.isArray(p.functionCall.partialArgs) && isObject(last.input)) applyPartialArgs(last.input as Record<string, unknown>, p.functionCall.partialArgs);
+          this.continuing = p.functionCall.willContinue === true;
+          continue;
+        }
+        const b = geminiPart(p);
+        this.continuing = isObject(p) && isObject(p.functionCall) && p.functionCall.willContinue === true;
         if (b.type === 'text' && last?.type === 'text') last.text += b.text;
         else if (b.type === 'thinking' && last?.type === 'thinking') last.text += b.text;
         else this.blocks.push(b);

@@ -365,3 +365,13 @@ test('Ollama native /api/chat: JSON Lines stream with thinking, tool calls and e
   assert.match(cut.response.error ?? '', /truncated/);
   assert.equal(cut.costUsd, undefined);
 });
+
+test('Gemini on Vertex: function-call arguments streamed as partialArgs are assembled', () => {
+  const chunk = (parts: object[], finish?: string) => `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts }, ...(finish ? { finishReason: finish } : {}) }] })}\r\n\r\n`;
+  const body =
+    chunk([{ functionCall: { name: 'write_file', partialArgs: [{ jsonPath: '$.path', stringValue: 'notes.md' }, { jsonPath: '$.content', stringValue: '# Ti' }], willContinue: true } }]) +
+    chunk([{ functionCall: { partialArgs: [{ jsonPath: '$.content', stringValue: 'tle' }, { jsonPath: '$.opts.append', boolValue: false }], willContinue: false } }]) +
+    chunk([{ text: 'Done.' }], 'STOP');
+  const x = norm({ url: 'https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/gemini-3-pro-preview:streamGenerateContent?alt=sse', requestBody: { contents: [{ role: 'user', parts: [{ text: 'write' }] }] }, responseBody: body });
+  assert.deepEqual(x.response.turns[0]!.blocks, [{ type: 'tool_call', name: 'write_file', input: { path: 'notes.md', content: '# Title', opts: { append: false } } }, { type: 'text', text: 'Done.' }]);
+});

@@ -215,7 +215,10 @@ for (const file of geminiFiles) {
         const sdkThoughts = sdkChunks.map((c) => (c.candidates?.[0]?.content?.parts ?? []).filter((p) => p.thought && typeof p.text === 'string').map((p) => p.text).join('')).join('');
         assert.equal(ourText(x), sdkText);
         assert.equal(ourThinking(x), sdkThoughts);
-        const sdkCalls = sdkChunks.flatMap((c) => c.functionCalls ?? []).map((f) => ({ name: f.name ?? '', input: f.args ?? {} }));
+        // The SDK leaves Vertex's streamed `partialArgs` as they came; we assemble them into the input.
+        const assembled = (f: { args?: unknown; partialArgs?: { jsonPath: string; numberValue?: number; stringValue?: string }[] }) =>
+          f.args ?? Object.fromEntries((f.partialArgs ?? []).map((p) => [p.jsonPath.replace('$.', ''), p.numberValue ?? p.stringValue]));
+        const sdkCalls = sdkChunks.flatMap((c) => c.functionCalls ?? []).map((f) => ({ name: f.name ?? '', input: assembled(f as never) }));
         assert.deepEqual(ourToolCalls(x).map((t) => ({ name: t.name, input: t.input })), sdkCalls);
         const finish = sdkChunks.map((c) => c.candidates?.[0]?.finishReason).filter(Boolean).pop();
         assert.equal(x.response.stopReason, finish);

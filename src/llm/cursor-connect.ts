@@ -39,6 +39,9 @@ export interface CursorData {
     args: Record<string, NameMap>;
     results: Record<string, NameMap>;
     bidiAppend: { data: number; requestId: FieldPath; seqno: number };
+    userMessageAppended: { text: FieldPath[] };
+    /** How deep to look inside kv_server_message for JSON prompt blobs ({"role","content"}). */
+    kvBlobScanDepth: number;
   };
   unifiedChat: {
     request: {
@@ -291,6 +294,10 @@ class Turns {
     else t.blocks.push({ type: 'thinking', text });
   }
 
+  hasText(role: Turn['role'], text: string): boolean {
+    return this.turns.some((t) => t.role === role && t.blocks.some((b) => b.type === 'text' && b.text === text));
+  }
+
   findCall(id: string): Extract<Block, { type: 'tool_call' }> | undefined {
     for (const t of this.turns) for (const b of t.blocks) if (b.type === 'tool_call' && b.id === id) return b;
     return undefined;
@@ -416,6 +423,57 @@ function applyServerMessage(bytes: Uint8Array, s: ResponseState, d: CursorData):
       s.turns.toolCall(e.id, e.kind, e.value);
     }
   }
+}
+
+/** The parts of a server message that belong to the prompt: echoed user messages, system prompt blobs. */
+function promptFromServerMessage(bytes: Uint8Array, s: RequestState, d: CursorData): void {
+  const a = d.agent;
+  for (const f of flat(bytes)) {
+    if (!f.bytes) continue;
+    const kind = a.serverMessage[String(f.field)];
+    if (kind === 'interaction_update') {
+      for (const u of flat(f.bytes)) {
+        if (a.interactionUpdate[String(u.field)] !== 'user_message_appended' || !u.bytes) continue;
+        const text = textAt(u.bytes, a.userMessageAppended.text);
+        if (text !== undefined && !s.turns.hasText('user', text)) s.turns.text('user', text);
+      }
+    } else if (kind === 'kv_server_message') {
+      for (const blob of jsonBlobs(f.bytes, a.kvBlobScanDepth)) {
+        if (blob.role === 'system' && s.system === undefined) {
+          const text = contentText(blob.content);
+          if (text) s.system = text;
+        }
+      }
+    }
+  }
+}
+
+/** JSON objects with a "role" found in length-delimited payloads, up to `depth` levels down. */
+function jsonBlobs(bytes: Uint8Array, depth: number): { role: unknown; content: unknown }[] {
+  const out: { role: unknown; content: unknown }[] = [];
+  for (const f of flat(bytes)) {
+    if (f.wire !== 2 || !f.bytes || f.bytes.length < 2) continue;
+    if (f.bytes[0] === 0x7b /* { */) {
+      try {
+        const v = JSON.parse(utf8.decode(f.bytes)) as Record<string, unknown>;
+        if (v && typeof v === 'object' && 'role' in v) out.push({ role: v.role, content: v.content });
+        continue;
+      } catch {
+        // not JSON: maybe a message holding the blob
+      }
+    }
+    if (depth > 0) out.push(...jsonBlobs(f.bytes, depth - 1));
+  }
+  return out;
+}
+
+function contentText(content: unknown): string | undefined {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    const parts = content.map((c) => (c && typeof c === 'object' && typeof (c as { text?: unknown }).text === 'string' ? (c as { text: string }).text : '')).filter(Boolean);
+    return parts.length ? parts.join('\n') : undefined;
+  }
+  return undefined;
 }
 
 function applyInteractionUpdate(bytes: Uint8Array, s: ResponseState, d: CursorData): void {
@@ -683,6 +741,11 @@ export const cursorConnect: ApiFamily = {
       for (const p of messagesOf(record.request?.body, ct).payloads) applyAiChatRequest(p, spec, s, d);
     } else if (route === 'agent') {
       for (const p of messagesOf(record.request?.body, ct).payloads) applyClientMessage(p, s, d);
+    }
+    if (route === 'agent' || route === 'agentSse') {
+      // With RunSSE the prompt is not in this request: the server echoes the user's message
+      // (user_message_appended) and hands the system prompt to the client as a KV blob.
+      for (const p of messagesOf(record.response?.body, headerValue(record.response?.headers, 'content-type')).payloads) promptFromServerMessage(p, s, d);
     }
     const request: LlmRequest = { turns: s.turns.turns, tools: s.tools };
     if (s.system) request.system = s.system;

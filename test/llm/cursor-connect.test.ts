@@ -257,3 +257,21 @@ test('RunSSE on the aiserver.v1 path is detected as a Cursor model call', () => 
   assert.equal(x?.detection.api, 'cursor.connect');
   assert.deepEqual(x?.response.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'ok' }] }]);
 });
+
+test('RunSSE: the echoed user message and the system prompt KV blob fill the request side', () => {
+  const S = Server();
+  const system = { role: 'system', content: 'You are an AI coding assistant, powered by a test model.\nYou operate in Cursor.' };
+  const body = encodeSseEnvelopes([
+    encodeConnectMessage(encode(S, { kv_server_message: { id: 1, set_blob_args: { blob_id: Buffer.from('blob-1'), blob_data: Buffer.from(JSON.stringify(system)) } } })),
+    encodeConnectMessage(encode(S, { kv_server_message: { id: 2, set_blob_args: { blob_id: Buffer.from('blob-2'), blob_data: Buffer.from(JSON.stringify({ role: 'user', content: [{ type: 'text', text: '<user_info>OS: linux</user_info>' }] })) } } })),
+    update({ user_message_appended: { user_message: { text: 'Fix the failing test' } } }),
+    update({ text_delta: { text: 'Looking at the test now.' } }),
+    update({ turn_ended: {} }),
+  ]);
+  const x = normalizeExchange(cursorRecord({ path: '/agent.v1.AgentService/RunSSE', responseBody: body, responseContentType: 'text/event-stream' }));
+  assert.ok(x);
+  assert.equal(x.request.system, system.content);
+  assert.deepEqual(x.request.turns, [{ role: 'user', blocks: [{ type: 'text', text: 'Fix the failing test' }] }]);
+  assert.deepEqual(x.response.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'Looking at the test now.' }] }]);
+  assert.ok(x.contextKey, 'the system prompt gives the exchange a context key');
+});

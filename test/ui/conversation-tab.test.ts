@@ -2,7 +2,7 @@
 // tool calls each shown with its result, the streamed answer merged; the LLM tab's facts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -71,5 +71,14 @@ test('a Claude Code turn reads as a conversation with tool calls paired to their
   assert.match((await page.locator('.sse-ev .sse-name').first().textContent()) ?? '', /message_start/);
   await screenshot(page, 'response-sse-events');
   assert.deepEqual(w.external, []);
+
+  // A note on the exchange is saved beside the capture and marks the row.
+  await page.click('[data-testid=note-toggle]');
+  await page.fill('.note-box textarea', 'first Write of index.html');
+  await page.click('.note-box button');
+  await page.waitForSelector('[data-testid=action-status]:has-text("note saved")');
+  await page.waitForSelector(`.row[data-id="${records[9]!.id}"] .c-note`);
+  const notes = JSON.parse(await readFile(join(dir, 'cc.jsonl.annotations.json'), 'utf8')) as Record<string, { note: string }>;
+  assert.equal(notes[records[9]!.id]?.note, 'first Write of index.html');
   await page.context().close();
 });

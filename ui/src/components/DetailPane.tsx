@@ -37,8 +37,9 @@ export function DetailPane(p: Props) {
   useEffect(() => {
     setNote(d?.annotation?.note ?? '');
     setNoteOpen(Boolean(d?.annotation));
-    setStatus('');
   }, [d?.record.id, d?.annotation?.at]);
+  // Only a new selection clears the last action's message (a saved note refreshes the detail).
+  useEffect(() => setStatus(''), [d?.record.id]);
   if (p.error) return <div class="detail empty">{p.error}</div>;
   if (!d) return <div class="detail empty">Select an exchange (↑/↓ to move, / to search).</div>;
   const tab = !d.llm && p.tab === 'conversation' ? 'headers' : p.tab;

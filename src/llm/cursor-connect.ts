@@ -16,11 +16,11 @@ import { GrpcWebDecoder, type GrpcWebEvent } from '../protocols/grpc-web.js';
 import { percentDecode } from '../protocols/grpc.js';
 import { SseEnvelopeDecoder } from '../protocols/sse-envelopes.js';
 import type { DecodeIssue } from '../protocols/decode-issue.js';
-import { decodeFlat, decodeProtobuf, type FlatField, type PbField } from '../protocols/protobuf-schemaless.js';
+import { atPath, first, flat, strictText, sub, textAt, textOf, toObject, utf8, type FieldPath } from '../protocols/protobuf-fields.js';
+import type { FlatField } from '../protocols/protobuf-schemaless.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
 
 type NameMap = Record<string, string>;
-type FieldPath = number[];
 
 export interface CursorData {
   paths: { agentStream: string[]; agentSse: string[]; bidiAppend: string[]; unifiedChat: string[]; aiChatPrefix: string[] };
@@ -96,163 +96,6 @@ function routeOfUrl(url: string, data: CursorData): Route {
   if (is(data.paths.unifiedChat)) return 'unifiedChat';
   if (data.paths.aiChatPrefix.some((p) => path.startsWith(p))) return 'aiChat';
   return 'agent';
-}
-
-// ---- reading fields by number ----------------------------------------------------------------
-
-const utf8 = new TextDecoder('utf-8');
-
-function flat(bytes: Uint8Array | undefined): FlatField[] {
-  return bytes ? decodeFlat(bytes).fields : [];
-}
-
-function first(fields: FlatField[], n: number): FlatField | undefined {
-  return fields.find((f) => f.field === n);
-}
-
-function sub(fields: FlatField[], n: number): Uint8Array | undefined {
-  const f = first(fields, n);
-  return f?.wire === 2 ? f.bytes : undefined;
-}
-
-function textOf(fields: FlatField[], n: number): string | undefined {
-  const b = sub(fields, n);
-  return b === undefined ? undefined : utf8.decode(b);
-}
-
-/** Follows a path of message fields; the last one is returned as its flat field. */
-function atPath(bytes: Uint8Array | undefined, path: FieldPath): FlatField | undefined {
-  let cur = bytes;
-  for (let i = 0; i < path.length; i++) {
-    if (!cur) return undefined;
-    const f = first(flat(cur), path[i]!);
-    if (!f) return undefined;
-    if (i === path.length - 1) return f;
-    if (f.wire !== 2) return undefined;
-    cur = f.bytes;
-  }
-  return undefined;
-}
-
-/** The first of several alternative paths that leads to non-empty printable text. */
-function textAt(bytes: Uint8Array | undefined, paths: FieldPath[]): string | undefined {
-  for (const p of paths) {
-    const f = atPath(bytes, p);
-    if (f?.wire !== 2 || !f.bytes || f.bytes.length === 0) continue;
-    const text = strictText(f.bytes);
-    if (text !== undefined) return text;
-  }
-  return undefined;
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function strictText(b: Uint8Array): string | undefined {
-  try {
-    const t = strictUtf8.decode(b);
-    // A nested message is rarely free of control bytes; text rarely has them (tab/newline aside).
-    return /[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(t) ? undefined : t;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A sub-message as a plain object: named fields read exactly, the others through the schema-less decoder. */
-function toObject(bytes: Uint8Array, names: NameMap = {}): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const repeated = new Set<string>();
-  const put = (key: string, value: unknown) => {
-    if (!(key in out)) out[key] = value;
-    else if (repeated.has(key)) (out[key] as unknown[]).push(value);
-    else {
-      repeated.add(key);
-      out[key] = [out[key], value];
-    }
-  };
-  const tree = decodeProtobuf(bytes).fields;
-  const flatFields = flat(bytes);
-  for (const f of flatFields) {
-    const spec = names[String(f.field)];
-    const [name, kind] = spec ? (spec.split(':') as [string, string | undefined]) : [String(f.field), undefined];
-    if (f.wire !== 2) {
-      put(name, f.num);
-      continue;
-    }
-    const b = f.bytes!;
-    if (kind === 'struct') {
-      put(name, structToJson(b));
-      continue;
-    }
-    const text = spec ? strictText(b) : undefined;
-    if (text !== undefined) {
-      put(name, text);
-      continue;
-    }
-    const node = tree.find((t) => t.offset === f.offset);
-    put(name, node ? pbToPlain(node) : Buffer.from(b).toString('hex'));
-  }
-  return out;
-}
-
-function pbToPlain(f: PbField): unknown {
-  const v = f.value;
-  switch (v.kind) {
-    case 'string':
-      return v.text;
-    case 'varint':
-    case 'fixed32':
-    case 'fixed64':
-      return v.value;
-    case 'bytes':
-      return v.hex;
-    case 'message':
-    case 'group': {
-      const o: Record<string, unknown> = {};
-      for (const c of v.fields) {
-        const k = String(c.field);
-        const val = pbToPlain(c);
-        if (!(k in o)) o[k] = val;
-        else o[k] = Array.isArray(o[k]) ? [...(o[k] as unknown[]), val] : [o[k], val];
-      }
-      return o;
-    }
-  }
-}
-
-/** google.protobuf.Struct → JSON object (fields = 1: map entries {key 1, value 2}). */
-function structToJson(bytes: Uint8Array, depth = 0): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const entry of flat(bytes)) {
-    if (entry.field !== 1 || !entry.bytes) continue;
-    const e = flat(entry.bytes);
-    const key = textOf(e, 1) ?? '';
-    const value = sub(e, 2);
-    out[key] = value ? valueToJson(value, depth + 1) : null;
-  }
-  return out;
-}
-
-/** google.protobuf.Value → JSON. */
-function valueToJson(bytes: Uint8Array, depth: number): unknown {
-  if (depth > 64) return null;
-  const f = flat(bytes)[0];
-  if (!f) return null;
-  switch (f.field) {
-    case 1:
-      return null;
-    case 2:
-      return f.bytes && f.bytes.length === 8 ? new DataView(f.bytes.buffer, f.bytes.byteOffset, 8).getFloat64(0, true) : null;
-    case 3:
-      return f.bytes ? utf8.decode(f.bytes) : '';
-    case 4:
-      return f.num === 1;
-    case 5:
-      return f.bytes ? structToJson(f.bytes, depth + 1) : {};
-    case 6:
-      return flat(f.bytes).filter((x) => x.field === 1 && x.bytes).map((x) => valueToJson(x.bytes!, depth + 1));
-    default:
-      return null;
-  }
 }
 
 function parseJsonMaybe(text: string): unknown {

@@ -5,6 +5,7 @@ import { bedrockConverse } from './bedrock-converse.js';
 import { cursorConnect } from './cursor-connect.js';
 import { geminiCountTokens, geminiGenerate } from './gemini.js';
 import { openaiChat } from './openai-chat.js';
+import { openaiCompletions } from './openai-completions.js';
 import { openaiEmbeddings } from './openai-embeddings.js';
 import { ollamaChat } from './ollama-chat.js';
 import { openaiResponses } from './openai-responses.js';
@@ -21,6 +22,7 @@ export const families: ApiFamily[] = [
   cursorConnect,
   bedrockConverse,
   ollamaChat,
+  openaiCompletions,
 ];
 
 export function familyFor(api: string | undefined): ApiFamily | undefined {

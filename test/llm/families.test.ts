@@ -375,3 +375,15 @@ test('Gemini on Vertex: function-call arguments streamed as partialArgs are asse
   const x = norm({ url: 'https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/gemini-3-pro-preview:streamGenerateContent?alt=sse', requestBody: { contents: [{ role: 'user', parts: [{ text: 'write' }] }] }, responseBody: body });
   assert.deepEqual(x.response.turns[0]!.blocks, [{ type: 'tool_call', name: 'write_file', input: { path: 'notes.md', content: '# Title', opts: { append: false } } }, { type: 'text', text: 'Done.' }]);
 });
+
+test('legacy completions (Copilot inline suggestions): prompt and suffix in, streamed text out', () => {
+  const chunk = (text: string, finish: string | null = null) => `data: ${JSON.stringify({ id: 'cmpl', model: 'gpt-35-turbo', choices: [{ index: 0, text, finish_reason: finish }] })}\n\n`;
+  const body = chunk('return a') + chunk(' + b;') + chunk('', 'stop') + 'data: [DONE]\n\n';
+  const x = norm({ url: 'https://copilot-proxy.githubusercontent.com/v1/engines/copilot-codex/completions', requestHeaders: [['content-type', 'application/json'], ['editor-version', 'vscode/1.95.0'], ['copilot-integration-id', 'vscode-chat']], requestBody: { prompt: 'function add(a, b) {\n  ', suffix: '\n}', stream: true, max_tokens: 50 }, responseBody: body });
+  assert.deepEqual([x.detection.provider, x.detection.api, x.detection.agent, x.model], ['github-copilot', 'openai.completions', 'copilot', 'copilot-codex']);
+  assert.deepEqual(x.request.turns[0]!.blocks, [{ type: 'text', text: 'function add(a, b) {\n  ' }, { type: 'other', raw: { type: 'suffix', text: '\n}' } }]);
+  assert.deepEqual(x.response.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'return a + b;' }] }]);
+  assert.equal(x.response.stopReason, 'stop');
+  assert.equal(x.response.error, undefined);
+  assert.match(norm({ url: 'https://api.openai.com/v1/completions', requestBody: { model: 'gpt-3.5-turbo-instruct', prompt: 'x', stream: true }, responseBody: body.slice(0, 60) }).response.error ?? '', /truncated/);
+});

@@ -196,6 +196,8 @@ export class ViewContext {
       }
       case 'tool_result': {
         const name = b.id ? this.toolNames.get(b.id) : undefined;
+        // A result is shown once (new messages only), so its call's name can be forgotten.
+        if (b.id) this.toolNames.delete(b.id);
         const r: MessageRow = { index, role, type: `tool_result${name ? ` ${name}` : ''}`, text: this.clip(outputText(b.output), 1500) };
         if (b.id) r.toolCallId = b.id;
         if (b.isError) r.isError = true;

@@ -159,7 +159,9 @@ function show(input: Input, flags: DecodeFlags, schema: ProtoSchema | undefined,
   };
   if (input.error) problem({ ...input.error, message: `${input.encoding} input: ${input.error.message} (decoding the ${input.bytes.length} bytes before it)` });
 
-  const body = decodeBinaryBody(input.bytes, flags.contentType ? { contentType: flags.contentType } : {});
+  // A grpc-web-text body given as its base64 text has been decoded already: it is grpc-web now.
+  const contentType = flags.contentType && input.encoding === 'base64' ? flags.contentType.replace(/grpc-web-text/i, 'grpc-web') : flags.contentType;
+  const body = decodeBinaryBody(input.bytes, contentType ? { contentType } : {});
   const typeName = pickType(flags, schema);
   if (!flags.json) {
     out(`Analyzing ${input.bytes.length} bytes (${input.encoding}${body.format === 'protobuf' ? '' : `, ${describeFormat(body)}`})...`);

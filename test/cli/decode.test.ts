@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../support/cli-process.js';
 import { tempDir } from '../support/temp-home.js';
 import { concatBytes } from '../../src/protocols/binary-text.js';
 import { encodeConnectEndStream, encodeConnectMessage } from '../../src/protocols/connect-envelope.js';
+import { encodeGrpcWebTrailers } from '../../src/protocols/grpc-web.js';
+import { encodeFrame } from '../../src/protocols/length-prefixed-frames.js';
 import { fullProto, liteProto, payloadDir } from '../support/cursor-protos.js';
 
 const HELLO = '0a0568656c6c6f1205776f726c64';
@@ -133,4 +135,20 @@ test('--interactive takes hex, b64 and file commands from stdin until q', async 
   assert.match(r.stderr, /invalid hex character "z" at offset 0/);
   assert.match(blocks[5]!, /unknown command "frobnicate"/);
   assert.equal(r.stdout.match(/Analyzing/g)!.length, 4, 'nothing is read after q');
+});
+
+test('a gRPC-web-text body pasted as its base64 text shows messages and trailers', async () => {
+  const h = tempDir('agenttap-grpcweb-');
+  try {
+    const body = concatBytes([encodeFrame(Buffer.from(HELLO, 'hex')), encodeGrpcWebTrailers([['grpc-status', '7'], ['grpc-message', 'no%20access']])]);
+    const file = h.file('body.txt');
+    writeFileSync(file, Buffer.from(body).toString('base64'));
+    const r = await runCli(['decode', '--file', file, '--content-type', 'application/grpc-web-text'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /gRPC-web stream, 1 message/);
+    assert.match(r.stdout, /field 2 \(wire=2\): "world"/);
+    assert.match(r.stdout, /── trailers: grpc-status: 7, grpc-message: no%20access \(PERMISSION_DENIED\)/);
+  } finally {
+    h.cleanup();
+  }
 });

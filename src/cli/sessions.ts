@@ -1,6 +1,6 @@
 // `agenttap sessions FILE [--gap SECONDS] [--json] [-o FILE]`
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { once } from 'node:events';
 import type { Command } from 'commander';
 import { CliError, usageError } from './errors.js';
 import { scanCapture } from '../analysis/scan.js';
@@ -99,7 +99,13 @@ export function register(program: Command): void {
         const { tracker } = await scanCapture(file, { gapSeconds, progress: `reading ${file}` });
         const sessions = tracker.result();
         if (flags.out) {
-          await writeFile(flags.out, `${JSON.stringify(sessions.map(sessionJson), null, 2)}\n`);
+          // One session at a time: a day of sessions never becomes one giant string.
+          const out = createWriteStream(flags.out);
+          for (let i = 0; i < sessions.length; i++) {
+            if (!out.write(`${i === 0 ? '[\n' : ',\n'}${JSON.stringify(sessionJson(sessions[i]!))}`)) await once(out, 'drain');
+          }
+          out.end(sessions.length ? '\n]\n' : '[]\n');
+          await once(out, 'finish');
           process.stderr.write(`${sessions.length} session(s) written to ${flags.out}\n`);
         }
         if (flags.json) {

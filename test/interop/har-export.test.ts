@@ -78,4 +78,13 @@ test('HAR export of an agent capture keeps SSE bodies, redacted headers and HTTP
   assert.match(auth.value as string, /^\[REDACTED/);
   assert.equal((second.request as Json).httpVersion, 'HTTP/1.1');
   assert.equal(((second.request as Json).postData as Json).mimeType, 'application/json');
+  // LLM facts ride along in _llm.
+  const llm = second._llm as Json;
+  assert.equal(llm.provider, 'anthropic');
+  assert.equal(llm.api, 'anthropic.messages');
+  assert.equal(llm.model, 'claude-3-5-haiku-20241022');
+  assert.equal(llm.stream, true);
+  assert.equal(typeof (llm.usage as Json).output, 'number');
+  const withTools = entries.map((e) => e._llm as Json).filter((l) => (l.toolCalls as string[]).length > 0);
+  assert.deepEqual(withTools.flatMap((l) => l.toolCalls as string[]).slice(0, 3), ['TodoWrite', 'LS', 'Bash']);
 });

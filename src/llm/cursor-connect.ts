@@ -23,7 +23,7 @@ import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage }
 type NameMap = Record<string, string>;
 
 export interface CursorData {
-  paths: { agentStream: string[]; agentSse: string[]; bidiAppend: string[]; unifiedChat: string[]; aiChatPrefix: string[] };
+  paths: { agentStream: string[]; agentPrefix: string[]; agentSse: string[]; bidiAppend: string[]; unifiedChat: string[]; aiChatPrefix: string[] };
   agent: {
     clientMessage: NameMap;
     serverMessage: NameMap;
@@ -82,7 +82,8 @@ export function cursorData(): CursorData {
   return cached;
 }
 
-type Route = 'agent' | 'agentSse' | 'bidiAppend' | 'unifiedChat' | 'aiChat';
+/** Which protocol a path speaks; 'unknown' paths are not guessed at (their turns stay empty). */
+type Route = 'agent' | 'agentSse' | 'bidiAppend' | 'unifiedChat' | 'aiChat' | 'unknown';
 
 function routeOf(record: CaptureRecord, data: CursorData): Route {
   return routeOfUrl(record.request?.url ?? '', data);
@@ -95,7 +96,8 @@ function routeOfUrl(url: string, data: CursorData): Route {
   if (is(data.paths.agentSse)) return 'agentSse';
   if (is(data.paths.unifiedChat)) return 'unifiedChat';
   if (data.paths.aiChatPrefix.some((p) => path.startsWith(p))) return 'aiChat';
-  return 'agent';
+  if (is(data.paths.agentStream) || data.paths.agentPrefix.some((p) => path.startsWith(p))) return 'agent';
+  return 'unknown';
 }
 
 function parseJsonMaybe(text: string): unknown {
@@ -549,7 +551,7 @@ export class CursorResponseStream {
         if (ev.frame.error) continue;
         if (this.route === 'unifiedChat') applyUnifiedResponse(ev.frame.payload, this.state, this.d);
         else if (this.route === 'aiChat') applyAiChatResponse(ev.frame.payload, this.state, this.d);
-        else applyServerMessage(ev.frame.payload, this.state, this.d);
+        else if (this.route !== 'unknown') applyServerMessage(ev.frame.payload, this.state, this.d);
       } else if (ev.type === 'end') {
         const e = ev.end.error;
         if (e) this.endError = `${e.code}${e.message ? `: ${e.message}` : ''}`;
@@ -593,7 +595,7 @@ export const cursorConnect: ApiFamily = {
     const request: LlmRequest = { turns: s.turns.turns, tools: s.tools };
     if (s.system) request.system = s.system;
     if (s.conversationId) request.conversationId = s.conversationId;
-    const out: { model?: string; stream: boolean; request: LlmRequest } = { stream: route !== 'bidiAppend', request };
+    const out: { model?: string; stream: boolean; request: LlmRequest } = { stream: route !== 'bidiAppend' && route !== 'unknown', request };
     if (s.model) out.model = s.model;
     return out;
   },

@@ -275,3 +275,13 @@ test('RunSSE: the echoed user message and the system prompt KV blob fill the req
   assert.deepEqual(x.response.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'Looking at the test now.' }] }]);
   assert.ok(x.contextKey, 'the system prompt gives the exchange a context key');
 });
+
+test('a Connect service the table does not know is not guessed at', () => {
+  const rec = cursorRecord({ path: '/acme.v1.Billing/StreamInvoices', requestBody: clientStream(), responseBody: serverStream() });
+  const req = cursorConnect.parseRequest(rec);
+  assert.deepEqual(req.request.turns, []);
+  assert.equal(req.model, undefined);
+  const res = cursorConnect.parseResponse(rec);
+  assert.deepEqual(res.turns, []);
+  assert.equal(res.error, undefined);
+});

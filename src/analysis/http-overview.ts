@@ -75,6 +75,17 @@ export function sseEventCounts(text: string): [string, number][] {
   return out;
 }
 
+const countsCache = new WeakMap<object, [string, number][]>();
+
+/** The SSE event counts of a record's response when it is an event stream (computed once per body). */
+export function responseEventCounts(record: CaptureRecord): [string, number][] | undefined {
+  const body = record.response?.body;
+  if (!body?.text || !isEventStream(record)) return undefined;
+  let counts = countsCache.get(body);
+  if (!counts) countsCache.set(body, (counts = sseEventCounts(body.text)));
+  return counts;
+}
+
 export function isEventStream(record: CaptureRecord): boolean {
   const ct = record.response?.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
   return /event-stream/i.test(ct) || (record.response?.body?.text?.startsWith('event:') ?? false);
@@ -166,8 +177,9 @@ export class HttpOverview {
     }
     const res = record.response?.body;
     if (!res?.text) return;
-    if (isEventStream(record)) {
-      for (const [name] of sseEventCounts(res.text)) this.responseKeys.add(`event: ${name}`, 'sse');
+    const events = responseEventCounts(record);
+    if (events) {
+      for (const [name] of events) this.responseKeys.add(`event: ${name}`, 'sse');
     } else if (!res.truncated && res.text.charCodeAt(0) === 0x7b) {
       const value = jsonBody(res);
       if (value && typeof value === 'object' && !Array.isArray(value)) for (const k in value) this.responseKeys.add(k, typeName((value as Record<string, unknown>)[k]));

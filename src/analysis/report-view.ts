@@ -6,7 +6,7 @@ import { bodyText } from '../capture/record.js';
 import type { Block, Usage } from '../llm/types.js';
 import type { Annotation } from './annotations.js';
 import { promptTokens } from './exchange-summary.js';
-import { isEventStream, sseEventCounts } from './http-overview.js';
+import { responseEventCounts } from './http-overview.js';
 import type { ScanItem } from './scan.js';
 import { outputText } from './timeline.js';
 
@@ -154,7 +154,7 @@ export class ViewContext {
       }
     }
     const res = record.response?.body;
-    if (res?.text && isEventStream(record)) llm.events = sseEventCounts(res.text);
+    llm.events = responseEventCounts(record) ?? [];
     const texts: string[] = [];
     const thinking: string[] = [];
     for (const t of exchange.response.turns) {

@@ -8,7 +8,7 @@
 // read with the framing decoders of src/protocols; fields with known numbers are read exactly
 // (decodeFlat), unknown sub-messages are shown through the schema-less decoder.
 import { readFileSync } from 'node:fs';
-import { bodyBytes, headerValue, type CaptureRecord, type RecordBody } from '../capture/record.js';
+import { bodyBytes, headerValue, type CaptureRecord, type HeaderList, type RecordBody } from '../capture/record.js';
 import { parseHex } from '../protocols/binary-text.js';
 import { decodeBinaryBody, formatOfContentType } from '../protocols/binary-body.js';
 import { ConnectStreamDecoder, parseConnectUnaryError, type ConnectEvent } from '../protocols/connect-envelope.js';
@@ -477,10 +477,17 @@ interface Messages {
   endError?: string;
 }
 
-function messagesOf(body: RecordBody | undefined, contentType: string | undefined): Messages {
+/** The message encoding of compressed envelopes (Connect streams, gRPC, gRPC-web). */
+function messageEncoding(headers: HeaderList | undefined): string | undefined {
+  return headerValue(headers, 'connect-content-encoding') ?? headerValue(headers, 'grpc-encoding');
+}
+
+function messagesOf(body: RecordBody | undefined, headers: HeaderList | undefined): Messages {
   const bytes = bodyBytes(body);
   if (bytes.length === 0) return { payloads: [], errors: [] };
-  const decoded = decodeBinaryBody(bytes, contentType ? { contentType } : {});
+  const contentType = headerValue(headers, 'content-type');
+  const encoding = messageEncoding(headers);
+  const decoded = decodeBinaryBody(bytes, { ...(contentType ? { contentType } : {}), ...(encoding ? { encoding } : {}) });
   const out: Messages = { payloads: decoded.messages.filter((m) => !m.error).map((m) => m.payload), errors: decoded.errors };
   if (decoded.end?.error) out.endError = `${decoded.end.error.code}${decoded.end.error.message ? `: ${decoded.end.error.message}` : ''}`;
   else if (decoded.status && decoded.status.code !== 0) out.endError = `${decoded.status.name}${decoded.status.message ? `: ${decoded.status.message}` : ''}`;
@@ -509,7 +516,11 @@ export class CursorResponseStream {
   private readonly errors: DecodeIssue[] = [];
   private endError: string | undefined;
 
-  constructor(opts: { url: string; contentType?: string }) {
+  private readonly encoding: string | undefined;
+
+  /** `encoding`: the connect-content-encoding / grpc-encoding of compressed messages (default gzip). */
+  constructor(opts: { url: string; contentType?: string; encoding?: string }) {
+    this.encoding = opts.encoding;
     this.route = routeOfUrl(opts.url, this.d);
     this.contentType = opts.contentType;
   }
@@ -533,15 +544,15 @@ export class CursorResponseStream {
   private pickDecoder(firstByte: number): { push(c: Uint8Array): StreamEvent[]; finish(): StreamEvent[] } {
     const format = formatOfContentType(this.contentType);
     if (format === 'grpc-web' || format === 'grpc-web-text') {
-      const g = new GrpcWebDecoder({ text: format === 'grpc-web-text' });
+      const g = new GrpcWebDecoder({ text: format === 'grpc-web-text', ...(this.encoding ? { encoding: this.encoding } : {}) });
       return { push: (c) => g.push(c), finish: () => g.finish() };
     }
     // Envelope flags are 0x00-0x03 or 0x80; a printable first byte is SSE text ("data: …").
     if (firstByte >= 0x20 && firstByte < 0x80) {
-      const sse = new SseEnvelopeDecoder();
+      const sse = new SseEnvelopeDecoder(this.encoding ? { encoding: this.encoding } : {});
       return { push: (c) => sse.push(c), finish: () => sse.finish() };
     }
-    const c = new ConnectStreamDecoder(format === 'grpc' ? { encoding: 'gzip' } : {});
+    const c = new ConnectStreamDecoder(this.encoding ? { encoding: this.encoding } : {});
     return { push: (x) => c.push(x), finish: () => c.finish() };
   }
 
@@ -573,24 +584,23 @@ export const cursorConnect: ApiFamily = {
     const d = cursorData();
     const route = routeOf(record, d);
     const s: RequestState = { turns: new Turns(), tools: [] };
-    const ct = headerValue(record.request?.headers, 'content-type');
     if (route === 'bidiAppend') {
-      for (const p of messagesOf(record.request?.body, ct).payloads) {
+      for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) {
         const inner = bidiAppendPayload(p, d);
         if (inner) applyClientMessage(inner, s, d);
       }
     } else if (route === 'unifiedChat') {
-      for (const p of messagesOf(record.request?.body, ct).payloads) applyUnifiedRequest(p, s, d);
+      for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) applyUnifiedRequest(p, s, d);
     } else if (route === 'aiChat') {
       const spec = aiChatSpec(record.request?.url ?? '', d);
-      for (const p of messagesOf(record.request?.body, ct).payloads) applyAiChatRequest(p, spec, s, d);
+      for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) applyAiChatRequest(p, spec, s, d);
     } else if (route === 'agent') {
-      for (const p of messagesOf(record.request?.body, ct).payloads) applyClientMessage(p, s, d);
+      for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) applyClientMessage(p, s, d);
     }
     if (route === 'agent' || route === 'agentSse') {
       // With RunSSE the prompt is not in this request: the server echoes the user's message
       // (user_message_appended) and hands the system prompt to the client as a KV blob.
-      for (const p of messagesOf(record.response?.body, headerValue(record.response?.headers, 'content-type')).payloads) promptFromServerMessage(p, s, d);
+      for (const p of messagesOf(record.response?.body, record.response?.headers).payloads) promptFromServerMessage(p, s, d);
     }
     const request: LlmRequest = { turns: s.turns.turns, tools: s.tools };
     if (s.system) request.system = s.system;
@@ -614,7 +624,8 @@ export const cursorConnect: ApiFamily = {
       return out;
     }
     if (route === 'bidiAppend') return out;
-    const stream = new CursorResponseStream({ url: record.request?.url ?? '', contentType: ct });
+    const encoding = messageEncoding(res.headers);
+    const stream = new CursorResponseStream({ url: record.request?.url ?? '', ...(ct ? { contentType: ct } : {}), ...(encoding ? { encoding } : {}) });
     stream.push(bodyBytes(res.body));
     const merged = stream.finish();
     const trailerStatus = res.trailers?.find(([k]) => k.toLowerCase() === 'grpc-status')?.[1];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { concatBytes } from '../../src/protocols/binary-text.js';
 import { CONNECT_FLAG_COMPRESSED, encodeConnectEndStream, encodeConnectMessage } from '../../src/protocols/connect-envelope.js';
 import { encodeSseEnvelopes } from '../../src/protocols/sse-envelopes.js';
@@ -284,4 +284,14 @@ test('a Connect service the table does not know is not guessed at', () => {
   const res = cursorConnect.parseResponse(rec);
   assert.deepEqual(res.turns, []);
   assert.equal(res.error, undefined);
+});
+
+test('compressed messages use the connect-content-encoding the response names (br here)', () => {
+  const payload = encode(Server(), { interaction_update: { text_delta: { text: 'squeezed' } } });
+  const body = concatBytes([encodeConnectMessage(new Uint8Array(brotliCompressSync(payload)), CONNECT_FLAG_COMPRESSED), encodeConnectEndStream({})]);
+  const rec = cursorRecord({ path: RUN, responseBody: body });
+  rec.response!.headers.push(['connect-content-encoding', 'br']);
+  assert.deepEqual(cursorConnect.parseResponse(rec).turns, [{ role: 'assistant', blocks: [{ type: 'text', text: 'squeezed' }] }]);
+  const asGzip = cursorRecord({ path: RUN, responseBody: body });
+  assert.match(cursorConnect.parseResponse(asGzip).error ?? '', /does not inflate as gzip/);
 });

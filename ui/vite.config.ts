@@ -13,7 +13,8 @@ export default defineConfig({
   logLevel: 'warn',
   build: {
     outDir: fileURLToPath(new URL('../dist/ui', import.meta.url)),
-    emptyOutDir: true,
+    // Not emptied: helpers and CI build while tests serve dist/ui; hashed names never collide.
+    emptyOutDir: false,
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     sourcemap: false,

@@ -263,22 +263,28 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   wireStore(main);
 
   // In-flight updates can come per chunk; each one re-normalizes the partial stream, so the
-  // latest partial per exchange is applied at most every 100 ms.
-  const partials = new Map<string, CaptureRecord>();
+  // latest state of each exchange is built and applied at most every 100 ms.
+  const partials = new Map<string, () => CaptureRecord>();
   let partialTimer: NodeJS.Timeout | undefined;
+  const applyPartial = (build: () => CaptureRecord): void => {
+    try {
+      main.store.update(build());
+    } catch {
+      /* one odd record never takes the inspector down */
+    }
+  };
   const applyPartials = (): void => {
     partialTimer = undefined;
     const batch = [...partials.values()];
     partials.clear();
-    for (const record of batch) {
-      try {
-        main.store.update(record);
-      } catch {
-        /* one odd record never takes the inspector down */
-      }
-    }
+    for (const build of batch) applyPartial(build);
   };
-  const live = new LivePartials((record) => onPartial(record));
+  const live = new LivePartials((id, build) => {
+    // The first sight of an exchange shows at once; later changes are coalesced.
+    if (!main.store.rowById(id)) return applyPartial(build);
+    partials.set(id, build);
+    partialTimer ??= setTimeout(applyPartials, 100);
+  });
   const onRecord = (record: CaptureRecord): void => {
     partials.delete(record.id);
     live.finish(record.id);
@@ -294,19 +300,6 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     } catch {
       /* a malformed update costs only the live preview */
     }
-  };
-  const onPartial = (record: CaptureRecord): void => {
-    if (!main.store.rowById(record.id)) {
-      // The first sight of an exchange shows at once; later partials are coalesced.
-      try {
-        main.store.update(record);
-      } catch {
-        /* as above */
-      }
-      return;
-    }
-    partials.set(record.id, record);
-    partialTimer ??= setTimeout(applyPartials, 100);
   };
   options.live?.recorder.on('record', onRecord);
   options.live?.recorder.on('update', onUpdate);

@@ -79,8 +79,11 @@ interface Item {
 export class LivePartials {
   private readonly items = new Map<string, Item>();
 
-  /** `onChange` gets the exchange's partial record whenever it changed. */
-  constructor(private readonly onChange: (record: CaptureRecord) => void) {}
+  /**
+   * `onChange` hears that an exchange changed, with a function that builds its partial record:
+   * the caller builds it when it wants to show it (a stream can change per token).
+   */
+  constructor(private readonly onChange: (id: string, build: () => CaptureRecord) => void) {}
 
   get size(): number {
     return this.items.size;
@@ -95,9 +98,9 @@ export class LivePartials {
       } else item.record = u.record;
       if (u.stage === 'response-head' && !item.res) {
         const it = item;
-        it.res = new LiveBody(headerValue(u.record.response?.headers, 'content-encoding'), () => this.onChange(this.partial(it)));
+        it.res = new LiveBody(headerValue(u.record.response?.headers, 'content-encoding'), () => this.changed(it));
       }
-      this.onChange(this.partial(item));
+      this.changed(item);
       return;
     }
     if (u.stage !== 'chunk') return;
@@ -105,16 +108,16 @@ export class LivePartials {
     if (!item) return;
     if (u.from === 'client') {
       const it = item;
-      it.req ??= new LiveBody(headerValue(item.record.request?.headers, 'content-encoding'), () => this.onChange(this.partial(it)));
+      it.req ??= new LiveBody(headerValue(item.record.request?.headers, 'content-encoding'), () => this.changed(it));
       item.reqChunks.push([u.t, u.data.length]);
       it.req.push(u.data);
     } else {
       const it = item;
-      it.res ??= new LiveBody(headerValue(item.record.response?.headers, 'content-encoding'), () => this.onChange(this.partial(it)));
+      it.res ??= new LiveBody(headerValue(item.record.response?.headers, 'content-encoding'), () => this.changed(it));
       item.resChunks.push([u.t, u.data.length]);
       it.res.push(u.data);
     }
-    this.onChange(this.partial(item));
+    this.changed(item);
   }
 
   /** The exchange finished (its full record arrived): forget its partial state. */
@@ -128,6 +131,10 @@ export class LivePartials {
 
   clear(): void {
     for (const id of [...this.items.keys()]) this.finish(id);
+  }
+
+  private changed(item: Item): void {
+    this.onChange(item.record.id, () => this.partial(item));
   }
 
   private partial(item: Item): CaptureRecord {

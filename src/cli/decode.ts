@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { bodyBytes, headerValue, type CaptureRecord } from '../capture/record.js';
+import { readRecords } from '../capture/reader.js';
 import { agenttapHome } from '../engine/home.js';
 import { decodeBinaryBody, type BinaryBody } from '../protocols/binary-body.js';
 import { parseBase64, parseBinaryText, parseHex, type TextBytes } from '../protocols/binary-text.js';
@@ -25,6 +27,9 @@ interface DecodeFlags {
   path?: string;
   response?: boolean;
   contentType?: string;
+  encoding?: string;
+  capture?: string;
+  id?: string;
   raw?: boolean;
   json?: boolean;
   text?: boolean;
@@ -44,8 +49,11 @@ export function register(program: Command): void {
     .option('--proto <path>', 'a .proto file or directory (repeatable; $AGENTTAP_HOME/proto is always read)', collect, [])
     .option('--type <name>', 'decode each message as this full type name (e.g. aiserver.v1.NameTabRequest)')
     .option('--path <rpc>', 'the RPC path (/aiserver.v1.AiService/NameTab) to take the type from the schema')
-    .option('--response', 'with --path: the bytes are the response, not the request')
+    .option('--response', 'with --path or --capture: the response, not the request')
     .option('--content-type <type>', 'the body content type (application/connect+proto, application/grpc-web-text, …)')
+    .option('--encoding <name>', 'compression of enveloped messages with the compressed flag (gzip, br, deflate; default gzip)')
+    .option('--capture <file>', 'decode a body from a capture file (with --id; the request body, or the response with --response)')
+    .option('--id <id>', 'with --capture: the record id (a unique prefix is enough)')
     .option('--raw', 'show a hex dump beside the tree')
     .option('--text', 'also list readable text: prompts, tool names, URLs')
     .option('--json', 'JSON Lines: one object per message, end-of-stream, trailers and error')
@@ -57,7 +65,15 @@ export function register(program: Command): void {
         await interactive(flags, schema);
         return;
       }
-      const input = await readInput(data, flags);
+      let input: Input;
+      if (flags.capture !== undefined || flags.id !== undefined) {
+        if (data !== undefined || flags.file !== undefined || typeof flags.hex === 'string' || typeof flags.b64 === 'string') throw usageError('--capture takes the bytes from the record: give no other input');
+        const found = await fromCapture(flags, schema);
+        input = found.input;
+        flags = found.flags;
+      } else {
+        input = await readInput(data, flags);
+      }
       const ok = show(input, flags, schema, (line) => process.stdout.write(line + '\n'));
       if (!ok) process.exitCode = 1;
     });
@@ -111,6 +127,32 @@ async function readInput(data: string | undefined, flags: DecodeFlags): Promise<
   return fromText(data, forced);
 }
 
+/** The request (or response) body of one record in a capture file, with its content type and RPC type. */
+async function fromCapture(flags: DecodeFlags, schema: ProtoSchema | undefined): Promise<{ input: Input; flags: DecodeFlags }> {
+  if (!flags.capture || !flags.id) throw usageError('--capture FILE and --id ID go together');
+  let record: CaptureRecord | undefined;
+  try {
+    for await (const item of readRecords(flags.capture)) {
+      if (item.record.id === flags.id || item.record.id.startsWith(flags.id)) {
+        record = item.record;
+        break;
+      }
+    }
+  } catch (e) {
+    throw new CliError(`cannot read ${flags.capture}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1, 'read-failed');
+  }
+  if (!record) throw new CliError(`no record with id ${flags.id} in ${flags.capture}`, 1, 'not-found');
+  const side = flags.response ? record.response : record.request;
+  const name = flags.response ? 'response' : 'request';
+  if (!side?.body) throw new CliError(`record ${record.id} has no ${name} body`, 1, 'no-body');
+  if (side.body.truncated) process.stderr.write(`agenttap: the ${name} body was truncated at capture time (${side.body.size} bytes in all); decoding the part kept\n`);
+  const next: DecodeFlags = { ...flags };
+  next.contentType ??= headerValue(side.headers, 'content-type');
+  next.encoding ??= headerValue(side.headers, 'connect-content-encoding') ?? headerValue(side.headers, 'grpc-encoding');
+  if (!next.type && !next.path && schema && record.request && methodForPath(schema, record.request.url)) next.path = record.request.url;
+  return { input: { bytes: bodyBytes(side.body), encoding: `${name} body of ${record.id}` }, flags: next };
+}
+
 function fromText(text: string, forced: 'hex' | 'base64' | undefined): Input {
   const parsed: TextBytes & { encoding?: string } = forced === 'hex' ? parseHex(text) : forced === 'base64' ? parseBase64(text) : parseBinaryText(text);
   const encoding = forced ?? (parsed as { encoding: string }).encoding;
@@ -161,7 +203,7 @@ function show(input: Input, flags: DecodeFlags, schema: ProtoSchema | undefined,
 
   // A grpc-web-text body given as its base64 text has been decoded already: it is grpc-web now.
   const contentType = flags.contentType && input.encoding === 'base64' ? flags.contentType.replace(/grpc-web-text/i, 'grpc-web') : flags.contentType;
-  const body = decodeBinaryBody(input.bytes, contentType ? { contentType } : {});
+  const body = decodeBinaryBody(input.bytes, { ...(contentType ? { contentType } : {}), ...(flags.encoding ? { encoding: flags.encoding } : {}) });
   const typeName = pickType(flags, schema);
   if (!flags.json) {
     out(`Analyzing ${input.bytes.length} bytes (${input.encoding}${body.format === 'protobuf' ? '' : `, ${describeFormat(body)}`})...`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../support/cli-process.js';
 import { tempDir } from '../support/temp-home.js';
@@ -8,7 +8,7 @@ import { concatBytes } from '../../src/protocols/binary-text.js';
 import { encodeConnectEndStream, encodeConnectMessage } from '../../src/protocols/connect-envelope.js';
 import { encodeGrpcWebTrailers } from '../../src/protocols/grpc-web.js';
 import { encodeFrame } from '../../src/protocols/length-prefixed-frames.js';
-import { fullProto, liteProto, payloadDir } from '../support/cursor-protos.js';
+import { cursorRecord, encode, fullProto, fullType, liteProto, payloadDir } from '../support/cursor-protos.js';
 
 const HELLO = '0a0568656c6c6f1205776f726c64';
 const home = tempDir('agenttap-decode-home-');
@@ -148,6 +148,33 @@ test('a gRPC-web-text body pasted as its base64 text shows messages and trailers
     assert.match(r.stdout, /gRPC-web stream, 1 message/);
     assert.match(r.stdout, /field 2 \(wire=2\): "world"/);
     assert.match(r.stdout, /── trailers: grpc-status: 7, grpc-message: no%20access \(PERMISSION_DENIED\)/);
+  } finally {
+    h.cleanup();
+  }
+});
+
+test('decode --capture FILE --id ID: a record body, its type taken from the URL when the schema has the service', async () => {
+  const h = tempDir('agenttap-decode-capture-');
+  try {
+    const nameTab = readFileSync(sample('AiService_NameTab'));
+    const rec = cursorRecord({ path: '/aiserver.v1.AiService/NameTab', requestBody: nameTab, requestContentType: 'application/proto', responseContentType: 'application/connect+proto', responseBody: concatBytes([encodeConnectMessage(encode(fullType('NameTabResponse'), { name: 'Fibonacci helper', reason: 'named from the first prompt' })), encodeConnectEndStream({})]) });
+    const other = cursorRecord({ path: '/aiserver.v1.AiService/CheckQueuePosition', requestBody: readFileSync(sample('CheckQueuePosition_28dc')), requestContentType: 'application/proto' });
+    const file = h.file('cap.jsonl');
+    writeFileSync(file, [JSON.stringify(other), JSON.stringify(rec), ''].join('\n'));
+    const req = await runCli(['decode', '--capture', file, '--id', rec.id, '--proto', fullProto], { env });
+    assert.equal(req.code, 0, req.stderr);
+    assert.match(req.stdout, /Analyzing 548 bytes \(request body of /);
+    assert.match(req.stdout, /As aiserver\.v1\.NameTabRequest:/);
+    assert.match(req.stdout, /"text": "Write a Python function that calculates the fibonacci sequence\."/);
+    const res = await runCli(['decode', '--capture', file, '--id', rec.id, '--response', '--proto', fullProto, '--json'], { env });
+    assert.equal(res.code, 0, res.stderr);
+    const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines[0].schema.typeName, 'aiserver.v1.NameTabResponse');
+    assert.deepEqual(lines[0].schema.value, { name: 'Fibonacci helper', reason: 'named from the first prompt' });
+    assert.deepEqual(lines[1], { type: 'end' });
+    const missing = await runCli(['decode', '--capture', file, '--id', 'ffffffff'], { env });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no record with id ffffffff/);
   } finally {
     h.cleanup();
   }

@@ -96,10 +96,12 @@ export function recordLine(i: number): string {
   return JSON.stringify(record);
 }
 
+/** CPU time (user + system, ms) rather than wall time: on a shared machine, being descheduled is not our cost. */
 function time(fn: () => void): number {
-  const t0 = performance.now();
+  const c0 = process.cpuUsage();
   fn();
-  return performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
 }
 
 const bench: BenchModule = {
@@ -120,18 +122,26 @@ const bench: BenchModule = {
         sink += x?.response.usage?.output ?? 0;
       }
     };
-    // Warm up both paths, then take the best of three.
+    // Warm up both paths, then alternate them (the machine may be shared: a pair sees the same
+    // load) and take the medians.
     floorRun();
     oursRun();
-    const floor = Math.min(time(floorRun), time(floorRun), time(floorRun));
-    const ours = Math.min(time(oursRun), time(oursRun), time(oursRun));
+    const floors: number[] = [];
+    const ourTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      floors.push(time(floorRun));
+      ourTimes.push(time(oursRun));
+    }
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+    const floor = median(floors);
+    const ours = median(ourTimes);
     if (sink === 0) throw new Error('nothing normalized');
     const mb = bytes / 1024 / 1024;
     const ratio = ours / floor;
     const results: BenchResult[] = [
-      { metric: 'normalize: exchanges per second', value: n / (ours / 1000), unit: 'exch/s', baseline: n / (floor / 1000), ratio: floor / ours },
-      { metric: 'normalize: throughput', value: mb / (ours / 1000), unit: 'MB/s', baseline: mb / (floor / 1000) },
-      { metric: 'normalize time vs JSON.parse alone (floor)', value: ours, unit: 'ms', baseline: floor, ratio, target: '≤ 3.0×', pass: ratio <= 3 },
+      { metric: 'normalize: exchanges per CPU second', value: n / (ours / 1000), unit: 'exch/s', baseline: n / (floor / 1000), ratio: floor / ours },
+      { metric: 'normalize: throughput per CPU second', value: mb / (ours / 1000), unit: 'MB/s', baseline: mb / (floor / 1000) },
+      { metric: 'normalize CPU time vs JSON.parse alone (floor)', value: ours, unit: 'ms', baseline: floor, ratio, target: '≤ 3.0×', pass: ratio <= 3 },
     ];
     return results;
   },

@@ -5,7 +5,7 @@
 import type { CaptureRecord } from '../capture/record.js';
 import { forEachSseEvent } from '../protocols/sse.js';
 import { decodeBedrockStream, isEventStream } from './bedrock-stream.js';
-import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, requestPath, responseJson, str } from './record-json.js';
+import { arr, errorMessageOf, isObject, jsonStringLiteral, num, parseMaybeJson, requestJson, requestPath, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
 import { bodyText } from '../capture/record.js';
@@ -267,7 +267,7 @@ export function mergeAnthropicSse(text: string): LlmResponse & { model?: string 
     if (raw === '') return;
     const fast = DELTA_EVENT.exec(raw);
     if (fast) {
-      merger.appendDelta(Number(fast[1]), fast[2]!, JSON.parse(fast[3]!) as string);
+      merger.appendDelta(Number(fast[1]), fast[2]!, jsonStringLiteral(fast[3]!));
       return;
     }
     let data: unknown;

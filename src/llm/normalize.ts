@@ -95,7 +95,8 @@ export function normalizeExchange(record: CaptureRecord, opts: NormalizeOptions 
   x.response = res;
   if (!x.model && respModel) x.model = respModel;
   if (!x.stream && record.response && /text\/event-stream|vnd\.amazon\.eventstream|connect\+/i.test(contentType(record))) x.stream = true;
-  if (opts.chain) applyChain(x, opts.chain);
+  // Only the Responses API chains by previous_response_id.
+  if (opts.chain && detection.api === 'openai.responses') applyChain(x, opts.chain);
   if (x.request.system) x.contextKey = contextKey(x.request.system);
   if (opts.cost !== false) {
     const cost = costOf(x.model, x.response.usage, { provider: detection.provider, api: detection.api });

@@ -5,7 +5,7 @@
 // `reasoning_content` / `reasoning` deltas (DeepSeek, OpenRouter, vLLM) become thinking blocks.
 import { bodyText, type CaptureRecord } from '../capture/record.js';
 import { forEachSseEvent } from '../protocols/sse.js';
-import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
+import { arr, errorMessageOf, isObject, jsonStringLiteral, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
 
@@ -271,7 +271,7 @@ export function mergeChatSse(text: string): LlmResponse & { model?: string } {
     // Most chunks only add a few characters of content: read those without a full JSON.parse.
     const fast = CONTENT_CHUNK.exec(data);
     if (fast && event !== 'error') {
-      merger.pushContent(fast[1]!, fast[2]!, JSON.parse(fast[3]!) as string);
+      merger.pushContent(fast[1]!, fast[2]!, jsonStringLiteral(fast[3]!));
       return;
     }
     let value: unknown;

@@ -107,3 +107,8 @@ export function errorMessageOf(value: unknown, status?: number): string | undefi
   if (str(value.message) && status !== undefined && status >= 400) return str(value.message);
   return status !== undefined && status >= 400 ? `HTTP ${status}` : undefined;
 }
+
+/** The value of a JSON string literal (with its quotes); skips JSON.parse when nothing is escaped. */
+export function jsonStringLiteral(lit: string): string {
+  return lit.indexOf('\\') === -1 ? lit.slice(1, -1) : (JSON.parse(lit) as string);
+}

@@ -75,8 +75,9 @@ export function decodeBinaryBody(bytes: Uint8Array, opts: BinaryBodyOptions = {}
 
 /** Guesses the framing of unlabelled bytes: SSE text, a run of envelopes, JSON, else bare protobuf. */
 export function guessFormat(bytes: Uint8Array): BodyFormat | undefined {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 16)).toString('latin1').trimStart();
-  if (head.startsWith('data:') || head.startsWith('event:') || head.startsWith(':')) return 'sse-envelopes';
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 64)).toString('latin1').trimStart();
+  // ':' alone is also a protobuf tag (field 7, length-delimited): a comment line must be text.
+  if (/^(data|event|id|retry):/.test(head) || (head.startsWith(':') && /^[\x20-\x7e\t\r\n]*$/.test(head))) return 'sse-envelopes';
   if (looksLikeFrames(bytes)) return 'envelopes';
   if (head.startsWith('{') || head.startsWith('[')) {
     try {

@@ -37,3 +37,11 @@ test('a data line that is not base64 is reported and the stream goes on; a cut l
   assert.match(s.errors[0]!.message, /SSE event 1/);
   assert.equal(s.done, false);
 });
+
+test('a bare protobuf that starts with ":" (field 7) is not mistaken for an SSE comment', () => {
+  const pb = Buffer.from('3a0568656c6c6f', 'hex');
+  const body = decodeBinaryBody(pb);
+  assert.equal(body.format, 'protobuf');
+  assert.equal(Buffer.from(body.messages[0]!.payload).toString('hex'), pb.toString('hex'));
+  assert.equal(decodeBinaryBody(Buffer.from(': keep-alive\n\n' + encodeSseEnvelopes([encodeConnectMessage(hello)]))).format, 'sse-envelopes');
+});

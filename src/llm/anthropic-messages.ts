@@ -107,6 +107,9 @@ export function anthropicUsage(u: unknown): Usage | undefined {
   if (output !== undefined) usage.output = output;
   if (cr !== undefined) usage.cacheRead = cr;
   if (cw !== undefined) usage.cacheWrite = cw;
+  // Newer responses report thinking tokens (part of output_tokens, as OpenAI's reasoning_tokens are).
+  const thinking = isObject(u.output_tokens_details) ? num(u.output_tokens_details.thinking_tokens) : undefined;
+  if (thinking !== undefined) usage.reasoning = thinking;
   return Object.keys(usage).length ? usage : undefined;
 }
 

@@ -74,6 +74,9 @@ for (const file of anthropicFiles) {
         output: sdk.usage.output_tokens,
         ...(sdk.usage.cache_read_input_tokens != null ? { cacheRead: sdk.usage.cache_read_input_tokens } : {}),
         ...(sdk.usage.cache_creation_input_tokens != null ? { cacheWrite: sdk.usage.cache_creation_input_tokens } : {}),
+        ...((sdk.usage as { output_tokens_details?: { thinking_tokens?: number } }).output_tokens_details?.thinking_tokens != null
+          ? { reasoning: (sdk.usage as { output_tokens_details: { thinking_tokens: number } }).output_tokens_details.thinking_tokens }
+          : {}),
       });
       assert.equal(x.response.error, undefined);
       if (sdk.stop_reason === 'refusal') assert.ok(blocks(x).some((b) => b.type === 'text' && b.refusal), 'refusal is marked');

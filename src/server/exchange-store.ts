@@ -47,6 +47,7 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
   private scanned = { offset: 0, line: 1 };
   readonly bad: BadLine[] = [];
   badCount = 0;
+  private searchGen = 0;
 
   constructor(readonly options: StoreOptions) {
     super();
@@ -219,7 +220,9 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
    * headers. Scans the capture file's raw lines (no JSON parse unless a line matches) plus the
    * in-memory records the file does not hold yet.
    */
-  async search(query: string, limit = 100_000): Promise<number[]> {
+  async search(query: string, limit = 100_000): Promise<number[] | undefined> {
+    // A newer search (the user typed on) abandons this one: it resolves undefined.
+    const gen = ++this.searchGen;
     const q = query.toLowerCase();
     if (!q) return [];
     const escaped = JSON.stringify(q).slice(1, -1);
@@ -232,6 +235,10 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
       try {
         const stream = createReadStream(file, { highWaterMark: 1 << 20 });
         for await (const { bytes, offset } of readLines(stream)) {
+          if (this.searchGen !== gen) {
+            stream.destroy();
+            return undefined;
+          }
           const text = bytes.toString('utf8');
           let id = byOffset.get(offset);
           if (id) checked.add(id);

@@ -463,7 +463,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       }
       if (rest[0] === 'search' && method === 'GET') {
         const q = (url.searchParams.get('q') ?? '').slice(0, 1000);
-        return json(res, 200, { q, seqs: await store.search(q) });
+        const seqs = await store.search(q);
+        return json(res, 200, seqs ? { q, seqs } : { q, superseded: true, seqs: [] });
       }
       if (rest[0] === 'export.har' && method === 'POST') {
         const body = await readJson(req);

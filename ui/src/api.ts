@@ -37,7 +37,7 @@ export const api = {
   detail: (store: string, id: string) => call<Detail>('GET', `${s(store)}/exchanges/${encodeURIComponent(id)}`),
   body: (store: string, id: string, side: 'request' | 'response') =>
     call<{ text?: string; base64?: string; size: number }>('GET', `${s(store)}/exchanges/${encodeURIComponent(id)}/body/${side}`),
-  search: (store: string, q: string) => call<{ q: string; seqs: number[] }>('GET', `${s(store)}/search?q=${encodeURIComponent(q)}`),
+  search: (store: string, q: string) => call<{ q: string; seqs: number[]; superseded?: boolean }>('GET', `${s(store)}/search?q=${encodeURIComponent(q)}`),
   clear: (store: string) => call<unknown>('POST', `${s(store)}/clear`),
   annotate: (store: string, id: string, note: string) => call<{ note: string; at: string } | null>('PUT', `${s(store)}/exchanges/${encodeURIComponent(id)}/annotation`, { note }),
   replay: (store: string, id: string) => call<{ status: number }>('POST', `${s(store)}/exchanges/${encodeURIComponent(id)}/replay`),

@@ -127,7 +127,7 @@ function App() {
     }
     const timer = setTimeout(() => {
       api.search(store, q).then((r) => {
-        if (r.q === q) setBodyMatches(new Set(r.seqs));
+        if (r.q === q && !r.superseded) setBodyMatches(new Set(r.seqs));
       }, () => {});
     }, 200);
     return () => clearTimeout(timer);

@@ -2,8 +2,11 @@
 // the proxy process's own HTTPS_PROXY / HTTP_PROXY when the flag is absent, with NO_PROXY.
 // Every upstream connection goes through the chained proxy as a CONNECT tunnel (for plain
 // http targets too), so TLS, h2 and WebSocket work through it unchanged.
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import { DirectConnector, serverName, type DirectConnectorOptions, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
 
 export interface UpstreamProxy {
   /** http: or https: (TLS to the proxy itself). */
@@ -229,4 +232,89 @@ export function connectViaProxy(proxy: UpstreamProxy, target: { host: string; po
     if (proxy.authorization) lines.push(`Proxy-Authorization: ${proxy.authorization}`);
     socket.write(lines.join('\r\n') + '\r\n\r\n');
   });
+}
+
+export interface ChainingConnectorOptions extends DirectConnectorOptions {
+  settings?: UpstreamProxySettings;
+}
+
+/**
+ * The engine's UpstreamConnector with chaining: targets that need the chained proxy get agents
+ * whose sockets are CONNECT tunnels through it (TLS to the target on top for https); the rest
+ * go direct. `onDestroy` lets protocol modules (the h2 session pool) close with the engine.
+ */
+export class ChainingConnector implements UpstreamConnector {
+  private readonly direct: DirectConnector;
+  private readonly tlsOptions: tls.ConnectionOptions;
+  private readonly agents = new Map<string, http.Agent>();
+  private readonly destroyHooks: (() => void)[] = [];
+
+  constructor(private readonly opts: ChainingConnectorOptions = {}) {
+    this.opts = { ...opts };
+    this.direct = new DirectConnector(opts);
+    this.tlsOptions = { rejectUnauthorized: !opts.insecure };
+    if (opts.extraCa?.length) this.tlsOptions.ca = [...tls.rootCertificates, ...opts.extraCa];
+  }
+
+  get settings(): UpstreamProxySettings | undefined {
+    return this.opts.settings;
+  }
+
+  /** Replace the chaining settings (e.g. after dropping a proxy that is this proxy itself). */
+  setSettings(settings: UpstreamProxySettings | undefined): void {
+    this.opts.settings = settings;
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
+  }
+
+  onDestroy(fn: () => void): void {
+    this.destroyHooks.push(fn);
+  }
+
+  agentFor(target: UpstreamTarget): http.Agent {
+    const proxy = proxyFor(this.opts.settings, target);
+    if (!proxy) return this.direct.agentFor(target);
+    const key = `${proxy.display}|${target.tls}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const common = { keepAlive: true, maxSockets: this.opts.maxSockets ?? 256, maxFreeSockets: 256, scheduling: 'lifo' as const };
+      const tlsOptions = this.tlsOptions;
+      type Cb = (err: Error | null, s?: net.Socket) => void;
+      type Opts = tls.ConnectionOptions & { host?: string; port?: number | string };
+      const a = target.tls ? new https.Agent({ ...common, ...tlsOptions }) : new http.Agent(common);
+      // Async createConnection (the callback form http.Agent supports): tunnel first, then TLS.
+      (a as unknown as { createConnection(o: Opts, cb: Cb): undefined }).createConnection = (o, cb) => {
+        connectViaProxy(proxy, { host: o.host ?? 'localhost', port: Number(o.port ?? (target.tls ? 443 : 80)) }).then(
+          (raw) => cb(null, target.tls ? tls.connect({ ...o, ...tlsOptions, socket: raw, servername: o.servername || serverName(o.host ?? '') || undefined }) : raw),
+          (e: Error) => cb(e),
+        );
+        return undefined;
+      };
+      agent = a;
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  async connect(target: UpstreamTarget, alpn?: string[]): Promise<net.Socket> {
+    const proxy = proxyFor(this.opts.settings, target);
+    if (!proxy) return this.direct.connect(target, alpn);
+    const raw = await connectViaProxy(proxy, target);
+    if (!target.tls) return raw;
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ ...this.tlsOptions, socket: raw, servername: serverName(target.host) || undefined, ALPNProtocols: alpn });
+      s.once('secureConnect', () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+      s.once('error', reject);
+    });
+  }
+
+  destroy(): void {
+    for (const fn of this.destroyHooks.splice(0)) fn();
+    this.direct.destroy();
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
+  }
 }

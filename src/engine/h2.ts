@@ -1,0 +1,519 @@
+// HTTP/2 on both legs. Intercepted clients that pick `h2` by ALPN (and h2c prior-knowledge
+// clients on plain listeners) are served by one http2 server that never listens itself; each
+// stream goes upstream over a pooled h2 session when the origin offers h2, else over HTTP/1.1
+// (the engine's pooled agents). Request and response bodies flow at the same time (Connect /
+// gRPC bidi streams), trailers pass both ways, and resets are mapped to the other side.
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import net from 'node:net';
+import type tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import type { HeaderList, RecordError } from '../capture/record.js';
+import { newExchange, since, type Exchange } from './exchange.js';
+import type { ProxyServer } from './proxy.js';
+import { routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
+import { badGatewayText, serverName, upstreamFailure, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
+
+const { constants: C } = http2;
+
+/** Headers that do not exist in HTTP/2 (RFC 9113 8.2.2); `host` becomes `:authority`. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'proxy-authorization', 'proxy-authenticate']);
+
+const RST_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(C)
+    .filter(([k]) => k.startsWith('NGHTTP2_') && /^NGHTTP2_(NO_ERROR|PROTOCOL_ERROR|INTERNAL_ERROR|FLOW_CONTROL_ERROR|SETTINGS_TIMEOUT|STREAM_CLOSED|FRAME_SIZE_ERROR|REFUSED_STREAM|CANCEL|COMPRESSION_ERROR|CONNECT_ERROR|ENHANCE_YOUR_CALM|INADEQUATE_SECURITY|HTTP_1_1_REQUIRED)$/.test(k))
+    .map(([k, v]) => [v as number, k.replace('NGHTTP2_', '')]),
+);
+export function rstName(code: number): string {
+  return RST_NAMES[code] ?? `0x${code.toString(16)}`;
+}
+
+/** rawHeaders → pairs without pseudo-headers (the record keeps regular headers in wire order). */
+function regularPairs(raw: readonly string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (!raw[i]!.startsWith(':')) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+/** Named in `Connection` (h1 side): those go too. */
+function connectionNamed(raw: readonly string[]): Set<string> {
+  const named = new Set<string>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'connection') for (const t of raw[i + 1]!.split(',')) named.add(t.trim().toLowerCase());
+  }
+  return named;
+}
+
+/** Header pairs → an http2 headers object (duplicates as arrays, order per name kept). */
+function h2Object(pairs: Iterable<[string, string]>, base: http2.OutgoingHttpHeaders = {}): http2.OutgoingHttpHeaders {
+  const out = base;
+  for (const [k0, v] of pairs) {
+    const k = k0.toLowerCase();
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[k] = [String(prev), v];
+  }
+  return out;
+}
+
+/** h1 → h2: drop connection-specific headers; `te` survives only as "trailers". */
+function toH2Pairs(raw: readonly string[]): [string, string][] {
+  const named = connectionNamed(raw);
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (k.startsWith(':') || CONNECTION_SPECIFIC.has(k) || named.has(k)) continue;
+    if (k === 'te' && raw[i + 1]!.trim().toLowerCase() !== 'trailers') continue;
+    out.push([k, raw[i + 1]!]);
+  }
+  return out;
+}
+
+/** h2 → h1 request headers: Host first from :authority, cookies joined (RFC 9113 8.2.3). */
+function toH1Raw(raw: readonly string[], host: string): string[] {
+  const out: string[] = ['Host', host];
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!;
+    const lk = k.toLowerCase();
+    if (lk.startsWith(':') || CONNECTION_SPECIFIC.has(lk)) continue;
+    if (lk === 'cookie') {
+      cookies.push(raw[i + 1]!);
+      continue;
+    }
+    out.push(k, raw[i + 1]!);
+  }
+  if (cookies.length) out.push('cookie', cookies.join('; '));
+  return out;
+}
+
+/** A connection-level window wider than the 64 KiB default, so big bodies are not throttled. */
+function widenWindow(session: http2.Http2Session): void {
+  try {
+    if (!session.destroyed) session.setLocalWindowSize(8 * 1024 * 1024);
+  } catch {
+    // the session went away meanwhile
+  }
+}
+
+/**
+ * RST_STREAM with `code`. Node's stream.close() first ends the writable side (END_STREAM), so
+ * the peer would see a clean end before the reset; marking the side as ending skips that.
+ */
+export function resetStream(stream: http2.Http2Stream, code: number): void {
+  if (stream.destroyed || stream.closed) return;
+  const ws = (stream as unknown as { _writableState?: { ending: boolean } })._writableState;
+  if (ws && !ws.ending) ws.ending = true;
+  stream.close(code === C.NGHTTP2_NO_ERROR ? C.NGHTTP2_INTERNAL_ERROR : code);
+}
+
+function sessionDead(s: http2.ClientHttp2Session): boolean {
+  return s.closed || s.destroyed || (s as unknown as { goawayed?: boolean }).goawayed === true;
+}
+
+/** Pooled upstream h2 sessions, one per origin, and what each origin speaks. */
+export class H2UpstreamPool {
+  private readonly sessions = new Map<string, http2.ClientHttp2Session>();
+  private readonly pending = new Map<string, Promise<Upstream>>();
+  /** Origins that answered ALPN without h2 (served over HTTP/1.1 from then on). */
+  private readonly h1Origins = new Set<string>();
+
+  constructor(private readonly connector: UpstreamConnector) {}
+
+  /** The way to reach a TLS origin: an h2 session when it offers h2, else "h1". */
+  get(target: UpstreamTarget, ex: Exchange): Promise<Upstream> {
+    const key = `${target.host}:${target.port}`;
+    if (!target.tls || !this.connector.connect || this.h1Origins.has(key)) return Promise.resolve({ kind: 'h1' });
+    const s = this.sessions.get(key);
+    if (s && !sessionDead(s)) return Promise.resolve({ kind: 'h2', session: s, fresh: false });
+    const p = this.pending.get(key);
+    if (p) return p;
+    const connect = this.connector.connect.bind(this.connector);
+    const t0 = performance.now();
+    const started = (async (): Promise<Upstream> => {
+      const socket = (await connect(target, ['h2', 'http/1.1'])) as tls.TLSSocket;
+      const tlsDone = since(ex);
+      if (socket.alpnProtocol !== 'h2') {
+        this.h1Origins.add(key);
+        socket.destroy();
+        return { kind: 'h1' };
+      }
+      const session = http2.connect(`https://${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`, {
+        createConnection: () => socket,
+        settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
+      });
+      session.once('connect', () => widenWindow(session));
+      session.on('error', () => {});
+      session.on('goaway', () => {
+        if (this.sessions.get(key) === session) this.sessions.delete(key);
+        (session as unknown as { goawayed: boolean }).goawayed = true;
+      });
+      session.on('close', () => {
+        if (this.sessions.get(key) === session) this.sessions.delete(key);
+      });
+      // Idle sessions go away after a minute; an active one never times out.
+      session.setTimeout(60_000, () => session.close());
+      socket.unref?.();
+      this.sessions.set(key, session);
+      return { kind: 'h2', session, fresh: true, ip: socket.remoteAddress, connectMs: Math.round((performance.now() - t0) * 1000) / 1000, tlsAt: tlsDone };
+    })();
+    this.pending.set(key, started);
+    const clear = () => this.pending.delete(key);
+    started.then(clear, clear);
+    return started;
+  }
+
+  destroy(): void {
+    for (const s of this.sessions.values()) s.destroy();
+    this.sessions.clear();
+  }
+}
+
+type Upstream =
+  | { kind: 'h1' }
+  | { kind: 'h2'; session: http2.ClientHttp2Session; fresh: boolean; ip?: string; connectMs?: number; tlsAt?: number };
+
+export interface H2Options {
+  /** Pool of upstream sessions; shares the proxy's connector. */
+  pool: H2UpstreamPool;
+}
+
+/**
+ * The client-facing HTTP/2 side. `serve` takes a decrypted TLS socket that negotiated h2, or a
+ * plain socket that opened with the h2c preface; `proxy` supplies routing, connector and events.
+ */
+export class H2Front {
+  private readonly server: http2.Http2Server;
+  private readonly ctxBySession = new WeakMap<http2.Http2Session, { ctx: ConnectionContext; proxy: ProxyServer }>();
+  private pendingCtx?: { ctx: ConnectionContext; proxy: ProxyServer };
+
+  constructor(private readonly opts: H2Options) {
+    this.server = http2.createServer({
+      settings: { initialWindowSize: 4 * 1024 * 1024, enableConnectProtocol: false },
+      maxSessionMemory: 64,
+    });
+    this.server.on('session', (session: http2.ServerHttp2Session) => {
+      if (this.pendingCtx) this.ctxBySession.set(session, this.pendingCtx);
+      setImmediate(() => widenWindow(session));
+      session.on('error', () => {});
+    });
+    this.server.on('sessionError', () => {});
+    this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: unknown) => {
+      const info = this.ctxBySession.get(stream.session as http2.ServerHttp2Session);
+      if (!info) return void stream.close(C.NGHTTP2_INTERNAL_ERROR);
+      this.onStream(stream, headers, rawHeaders as unknown as string[], info.ctx, info.proxy);
+    });
+  }
+
+  serve(socket: net.Socket, ctx: ConnectionContext, proxy: ProxyServer): void {
+    // A server-side TLSSocket made by hand keeps secureConnecting true after its handshake; the
+    // http2 session would wait for a 'secureConnect' that never comes.
+    const t = socket as net.Socket & { secureConnecting?: boolean };
+    if (t.secureConnecting) t.secureConnecting = false;
+    // Sockets from the proxy's http server allow half-open; h2 has no use for it, and the
+    // session would otherwise linger after the client's FIN.
+    socket.allowHalfOpen = false;
+    this.pendingCtx = { ctx, proxy };
+    try {
+      this.server.emit('connection', socket);
+    } finally {
+      this.pendingCtx = undefined;
+    }
+  }
+
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[], ctx: ConnectionContext, proxy: ProxyServer): void {
+    stream.on('error', () => {});
+    const method = String(headers[':method'] ?? 'GET');
+    const path = String(headers[':path'] ?? '/');
+    const authority = String(headers[':authority'] ?? headers.host ?? '');
+    const sock = stream.session?.socket;
+    const client = { ip: sock?.remoteAddress ?? '', port: sock?.remotePort ?? 0 };
+    if (method === 'CONNECT') {
+      // Extended CONNECT (WebSocket over h2) is not offered (enableConnectProtocol: false).
+      stream.respond({ ':status': 501, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end('agenttap: CONNECT inside HTTP/2 is not supported\n');
+      return;
+    }
+    let route: RequestRoute;
+    try {
+      route = routeRequest(path, authority, ctx, proxy.options.mapRemote);
+    } catch (e) {
+      const status = e instanceof RouteError ? e.status : 400;
+      stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end(`agenttap: ${(e as Error).message}\n`);
+      return;
+    }
+    const ex = newExchange({
+      kind: 'http',
+      mode: route.mode,
+      client,
+      server: route.server,
+      request: { method, url: route.url, httpVersion: '2', headers: regularPairs(rawHeaders) },
+    });
+    proxy.emit('start', ex);
+    new H2Exchange(ex, stream, rawHeaders, authority, route, proxy, this.opts.pool).run();
+  }
+}
+
+/** One client stream forwarded upstream (h2 or h1), events emitted along the way. */
+class H2Exchange {
+  private done = false;
+  private responded = false;
+  private upstreamEnded = false;
+  private clientTrailers?: HeaderList;
+  private upstreamTrailers?: HeaderList;
+  private upstreamAbort?: () => void;
+
+  constructor(
+    private readonly ex: Exchange,
+    private readonly stream: http2.ServerHttp2Stream,
+    private readonly rawHeaders: string[],
+    private readonly authority: string,
+    private readonly route: RequestRoute,
+    private readonly proxy: ProxyServer,
+    private readonly pool: H2UpstreamPool,
+  ) {}
+
+  run(): void {
+    const { stream, ex } = this;
+    stream.pause();
+    stream.on('trailers', (_h: unknown, _f: unknown, raw: string[]) => (this.clientTrailers = regularPairs(raw)));
+    stream.on('close', () => {
+      if (this.done) return;
+      if (this.upstreamEnded && this.responded) return this.finish(null);
+      // The client reset the stream (or its connection went) before the response ended.
+      this.upstreamAbort?.();
+      const code = stream.rstCode ?? C.NGHTTP2_CANCEL;
+      this.finish({ phase: 'client-abort', code: `RST_STREAM ${rstName(code)}`, message: 'client cancelled the stream before the response ended' });
+    });
+    this.pool.get(this.route.target, ex).then(
+      (up) => {
+        if (this.done || stream.destroyed) return;
+        if (up.kind === 'h2') this.viaH2(up);
+        else this.viaH1();
+      },
+      (err: NodeJS.ErrnoException) => this.failBeforeResponse(upstreamFailure(err, false)),
+    );
+  }
+
+  private finish(error: RecordError | null): void {
+    if (this.done) return;
+    this.done = true;
+    this.ex.timing.totalMs ??= since(this.ex);
+    const end = { ...(this.upstreamTrailers?.length ? { trailers: this.upstreamTrailers } : {}), ...(this.clientTrailers?.length ? { requestTrailers: this.clientTrailers } : {}) };
+    if (error) this.proxy.emit('abort', this.ex, error, end);
+    else this.proxy.emit('end', this.ex, end);
+  }
+
+  private failBeforeResponse(error: RecordError): void {
+    if (this.done) return;
+    this.finish(error);
+    const { stream } = this;
+    if (stream.destroyed || stream.closed) return;
+    if (!stream.headersSent) {
+      stream.respond({ ':status': 502, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end(badGatewayText(error, this.route.target));
+    } else resetStream(stream, C.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  /** Request body client → upstream, with backpressure; trailers after the last byte. */
+  private pumpRequest(write: (chunk: Buffer) => boolean, onDrain: (fn: () => void) => void, end: () => void): void {
+    const { stream, ex, proxy } = this;
+    stream.on('data', (chunk: Buffer) => {
+      proxy.emit('request-chunk', ex, chunk, since(ex));
+      if (!write(chunk)) stream.pause();
+    });
+    onDrain(() => stream.resume());
+    stream.on('end', () => {
+      proxy.emit('request-end', ex, since(ex));
+      end();
+    });
+    stream.resume();
+  }
+
+  private respond(status: number, pairs: [string, string][]): boolean {
+    const { stream } = this;
+    if (stream.destroyed || stream.closed) return false;
+    try {
+      stream.respond(h2Object(pairs, { ':status': status }), { waitForTrailers: true });
+    } catch (e) {
+      this.finish({ phase: 'protocol', code: (e as NodeJS.ErrnoException).code ?? 'BAD_RESPONSE_HEADERS', message: (e as Error).message });
+      resetStream(stream, C.NGHTTP2_INTERNAL_ERROR);
+      return false;
+    }
+    this.responded = true;
+    stream.on('wantTrailers', () => {
+      const t = this.upstreamTrailers;
+      try {
+        stream.sendTrailers(t?.length ? h2Object(toH2Pairs(t.flat())) : {});
+      } catch {
+        stream.close();
+      }
+    });
+    return true;
+  }
+
+  private viaH2(up: Extract<Upstream, { kind: 'h2' }>): void {
+    const { ex, stream, route, proxy } = this;
+    ex.server.alpn = 'h2';
+    if (up.ip) ex.server.ip = up.ip;
+    else ex.server.ip = up.session.socket?.remoteAddress;
+    if (up.fresh && up.connectMs !== undefined) ex.timing.connectMs = up.connectMs;
+    const authority = route.hostHeader ?? this.authority;
+    const headers = h2Object(toH2Pairs(this.rawHeaders), {
+      ':method': ex.request.method,
+      ':path': route.path,
+      ':authority': authority,
+      ':scheme': route.target.tls ? 'https' : 'http',
+    });
+    let upReq: http2.ClientHttp2Stream;
+    try {
+      upReq = up.session.request(headers, { waitForTrailers: true });
+    } catch (e) {
+      return this.failBeforeResponse({ phase: 'upstream-connect', code: (e as NodeJS.ErrnoException).code ?? 'ERR_HTTP2', message: (e as Error).message });
+    }
+    this.upstreamAbort = () => {
+      resetStream(upReq, C.NGHTTP2_CANCEL);
+    };
+    upReq.on('wantTrailers', () => {
+      const t = this.clientTrailers;
+      try {
+        upReq.sendTrailers(t?.length ? h2Object(toH2Pairs(t.flat())) : {});
+      } catch {
+        upReq.close();
+      }
+    });
+    this.pumpRequest(
+      (c) => upReq.write(c),
+      (fn) => upReq.on('drain', fn),
+      () => upReq.end(),
+    );
+    upReq.on('response', (h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, raw: string[]) => {
+      const t = since(ex);
+      ex.timing.ttfbMs = t;
+      const status = Number(h[':status'] ?? 502);
+      const pairs = regularPairs(raw);
+      proxy.emit('response-head', ex, { status, httpVersion: '2', headers: pairs }, t);
+      this.respond(status, toH2Pairs(raw));
+    });
+    upReq.on('trailers', (_h: unknown, _f: unknown, raw: string[]) => (this.upstreamTrailers = regularPairs(raw)));
+    upReq.on('data', (chunk: Buffer) => {
+      proxy.emit('response-chunk', ex, chunk, since(ex));
+      if (!stream.write(chunk)) upReq.pause();
+    });
+    stream.on('drain', () => upReq.resume());
+    upReq.on('end', () => {
+      // A reset also ends the readable side; that is not a clean end (the close handler resets).
+      if (upReq.rstCode) return;
+      this.upstreamEnded = true;
+      ex.timing.totalMs = since(ex);
+      if (!stream.destroyed) stream.end();
+    });
+    upReq.on('error', () => {});
+    upReq.on('close', () => {
+      if (this.done) return;
+      const code = upReq.rstCode ?? C.NGHTTP2_NO_ERROR;
+      if (this.upstreamEnded && code === C.NGHTTP2_NO_ERROR) return;
+      const session = up.session as http2.ClientHttp2Session & { goawayed?: boolean };
+      const goaway = session.goawayed || session.closed || session.destroyed;
+      const how = goaway ? `GOAWAY/${rstName(code)}` : `RST_STREAM ${rstName(code)}`;
+      if (!this.responded) {
+        // A session that never spoke h2 properly (h1 behind an h2 ALPN, garbage) is a protocol error.
+        const phase = code === C.NGHTTP2_PROTOCOL_ERROR || code === C.NGHTTP2_COMPRESSION_ERROR || code === C.NGHTTP2_FRAME_SIZE_ERROR ? 'protocol' : 'upstream-reset';
+        this.finish({ phase, code: how, message: `upstream reset the stream before responding (${how})` });
+        resetStream(stream, code);
+        return;
+      }
+      this.finish({ phase: code === C.NGHTTP2_PROTOCOL_ERROR ? 'protocol' : 'upstream-reset', code: how, message: `upstream reset the stream mid-response (${how})` });
+      // Never a fake clean end: the client's stream is reset with the same code.
+      resetStream(stream, code);
+    });
+  }
+
+  private viaH1(): void {
+    const { ex, stream, route, proxy } = this;
+    const target = route.target;
+    let connected = false;
+    const host = route.hostHeader ?? this.authority;
+    const upReq = (target.tls ? https : http).request({
+      agent: proxy.connector.agentFor(target),
+      host: target.host,
+      port: target.port,
+      method: ex.request.method,
+      path: route.path,
+      headers: toH1Raw(this.rawHeaders, host) as unknown as http.OutgoingHttpHeaders,
+      ...(target.tls ? { servername: serverName(target.host) } : {}),
+    });
+    this.upstreamAbort = () => upReq.destroy();
+    upReq.on('socket', (s: net.Socket) => {
+      const note = () => {
+        connected = true;
+        ex.server.ip = s.remoteAddress;
+        if (target.tls) ex.server.alpn = (s as tls.TLSSocket).alpnProtocol || 'http/1.1';
+      };
+      if (!s.connecting) return note();
+      s.once('connect', () => {
+        ex.timing.connectMs = since(ex);
+        connected = true;
+        ex.server.ip = s.remoteAddress;
+      });
+      if (target.tls) s.once('secureConnect', note);
+    });
+    this.pumpRequest(
+      (c) => upReq.write(c),
+      (fn) => upReq.on('drain', fn),
+      () => {
+        if (this.clientTrailers?.length) upReq.addTrailers(this.clientTrailers);
+        upReq.end();
+      },
+    );
+    let upRes: http.IncomingMessage | undefined;
+    upReq.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.done) return;
+      if (!upRes) return this.failBeforeResponse(upstreamFailure(err, connected));
+      this.upstreamReset(err);
+    });
+    upReq.on('response', (r: http.IncomingMessage) => {
+      upRes = r;
+      const t = since(ex);
+      ex.timing.ttfbMs = t;
+      proxy.emit('response-head', ex, { status: r.statusCode ?? 0, statusText: r.statusMessage, httpVersion: r.httpVersion, headers: regularPairs(r.rawHeaders) }, t);
+      if (!this.respond(r.statusCode ?? 502, toH2Pairs(r.rawHeaders))) {
+        upReq.destroy();
+        return;
+      }
+      r.on('data', (chunk: Buffer) => {
+        proxy.emit('response-chunk', ex, chunk, since(ex));
+        if (!stream.write(chunk)) r.pause();
+      });
+      stream.on('drain', () => r.resume());
+      r.on('end', () => {
+        this.upstreamEnded = true;
+        ex.timing.totalMs = since(ex);
+        if (r.rawTrailers.length) this.upstreamTrailers = regularPairs(r.rawTrailers);
+        if (!stream.destroyed) stream.end();
+      });
+      r.on('aborted', () => this.upstreamReset());
+      r.on('error', (e: NodeJS.ErrnoException) => this.upstreamReset(e));
+      r.on('close', () => {
+        if (!r.complete) this.upstreamReset();
+      });
+    });
+  }
+
+  private upstreamReset(err?: NodeJS.ErrnoException): void {
+    if (this.done || this.upstreamEnded) return;
+    this.finish({ phase: 'upstream-reset', code: err?.code ?? 'ECONNRESET', message: err?.message ?? 'upstream closed the connection before the response ended' });
+    resetStream(this.stream, C.NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+/** The h2c connection preface (RFC 9113 3.4) a prior-knowledge client opens with. */
+export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+export function startsWithH2Preface(first: Buffer): boolean {
+  const n = Math.min(first.length, H2_PREFACE.length);
+  return n >= 4 && first.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+}

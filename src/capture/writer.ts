@@ -43,7 +43,7 @@ export class CaptureWriter {
   private fd: number;
   private date: string;
   private file: string;
-  private queue: Buffer[] = [];
+  private queue: string[] = [];
   private writing = false;
   private idle: (() => void)[] = [];
   private closed = false;
@@ -69,7 +69,9 @@ export class CaptureWriter {
 
   write(record: CaptureRecord): void {
     if (this.closed) return;
-    this.queue.push(Buffer.from(JSON.stringify(record) + '\n', 'utf8'));
+    // Kept as a string: the kernel copy is made from it directly, so a 16 MB body does not sit
+    // in memory a second time as a Buffer.
+    this.queue.push(JSON.stringify(record) + '\n');
     this.records++;
     if (!this.writing) this.drain();
   }
@@ -99,11 +101,20 @@ export class CaptureWriter {
     }
     this.writing = true;
     this.rotateIfDue();
-    this.writeAll(line, 0);
+    fsWrite(this.fd, line, null, 'utf8', (err, n) => {
+      if (err) {
+        this.lastError = err;
+        return this.drain();
+      }
+      this.bytes += n;
+      const total = Buffer.byteLength(line, 'utf8');
+      // One write per line; a short write (rare: signal, disk full) continues where it stopped.
+      if (n < total) return this.writeAll(Buffer.from(line, 'utf8'), n);
+      this.drain();
+    });
   }
 
   private writeAll(buf: Buffer, offset: number): void {
-    // One write per line; a short write (rare: signal, disk full) continues where it stopped.
     fsWrite(this.fd, buf, offset, buf.length - offset, null, (err, n) => {
       if (err) {
         this.lastError = err;

@@ -125,8 +125,19 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
     setImmediate(() => {
       if (!res.headersSent && !res.destroyed) res.flushHeaders();
     });
+    let corked = false;
     r.on('data', (chunk: Buffer) => {
       events.emit('response-chunk', ex, chunk, since(ex));
+      // Cork for the rest of this tick: a response whose head, body and end arrive together
+      // leaves in one write instead of three; a stream's chunk waits one tick at most.
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
       if (!res.write(chunk)) r.pause();
     });
     r.on('end', () => {

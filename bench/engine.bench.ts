@@ -1,0 +1,348 @@
+// Engine benchmark: direct vs through agenttap, side by side in one run, on loopback.
+// The proxy runs in a child process (its own event loop, and its RSS measured on its own); the
+// HTTPS upstream and the undici client share this process. Modes: forward with TLS interception
+// (ProxyAgent + CONNECT), reverse (plain listener → HTTPS upstream), and forward with recording off.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import type http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { BenchContext, BenchModule, BenchResult } from './types.js';
+
+const CHILD_ENV = 'AGENTTAP_BENCH_PROXY_CHILD';
+
+// ---------------------------------------------------------------- proxy child process
+
+interface ChildConfig {
+  upstream: string;
+  upstreamCaPem: string;
+  record: boolean;
+  home: string;
+  out: string;
+}
+
+async function childMain(cfg: ChildConfig): Promise<void> {
+  const { startCaptureProxy } = await import('../src/capture/capture-proxy.js');
+  const cp = await startCaptureProxy({
+    home: cfg.home,
+    port: 0,
+    out: cfg.record ? cfg.out : false,
+    record: cfg.record,
+    reverse: [{ port: 0, target: cfg.upstream }],
+    upstreamCa: [cfg.upstreamCaPem],
+  });
+  let peak = process.memoryUsage.rss();
+  setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10).unref();
+  process.send!({ type: 'ready', forward: cp.address!.url, reverse: cp.reverseListeners[0]!.url, caPem: cp.ca.certPem });
+  process.on('message', (m: string) => {
+    if (m === 'rss') process.send!({ type: 'rss', peak: Math.max(peak, process.memoryUsage.rss()) });
+    if (m === 'close') void cp.close().then(() => process.exit(0));
+  });
+}
+
+if (process.env[CHILD_ENV]) await childMain(JSON.parse(process.env[CHILD_ENV]) as ChildConfig);
+
+interface ProxyChild {
+  child: ChildProcess;
+  forward: string;
+  reverse: string;
+  caPem: string;
+  peakRss(): Promise<number>;
+  close(): Promise<void>;
+}
+
+function startProxyChild(cfg: ChildConfig): Promise<ProxyChild> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [CHILD_ENV]: JSON.stringify(cfg), HTTPS_PROXY: '', HTTP_PROXY: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const waiters: ((n: number) => void)[] = [];
+    child.on('message', (m: { type: string; forward: string; reverse: string; caPem: string; peak: number }) => {
+      if (m.type === 'ready') {
+        resolve({
+          child,
+          forward: m.forward,
+          reverse: m.reverse,
+          caPem: m.caPem,
+          peakRss: () => new Promise((r) => (waiters.push(r), child.send('rss'))),
+          close: () => new Promise((r) => (child.once('exit', () => r()), child.send('close'))),
+        });
+      } else if (m.type === 'rss') waiters.shift()?.(m.peak);
+    });
+    child.once('exit', (code) => reject(new Error(`bench proxy child exited with ${code}`)));
+  });
+}
+
+// ---------------------------------------------------------------- upstream
+
+const SMALL = Buffer.from(JSON.stringify({ id: 'msg_bench', type: 'message', content: [{ type: 'text', text: 'x'.repeat(60) }] }));
+const TEN_MB = Buffer.alloc(10 * 1024 * 1024, 'a');
+
+async function startUpstream(ca: { leafFor(h: string): Promise<{ certPem: string; keyPem: string }> }): Promise<{ url: string; close(): Promise<void> }> {
+  const leaf = await ca.leafFor('127.0.0.1');
+  const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem, keepAliveTimeout: 60_000 }, (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = req.url ?? '/';
+    if (url.startsWith('/sse')) {
+      // /sse?n=50&gap=10: n events, `gap` ms apart, each carrying its send time.
+      const q = new URLSearchParams(url.split('?')[1]);
+      const n = Number(q.get('n') ?? 50);
+      const gap = Number(q.get('gap') ?? 10);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const tick = () => {
+        res.write(`data: {"i":${i},"t":${performance.now()}}\n\n`);
+        if (++i < n) setTimeout(tick, gap);
+        else res.end();
+      };
+      tick();
+      return;
+    }
+    if (url === '/upload') {
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => res.end(String(n)));
+      return;
+    }
+    if (url === '/10mb') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': TEN_MB.length });
+      // Written in 64 KB pieces so backpressure is exercised end to end.
+      let off = 0;
+      const pump = () => {
+        while (off < TEN_MB.length) {
+          const piece = TEN_MB.subarray(off, off + 65536);
+          off += piece.length;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': SMALL.length });
+      res.end(SMALL);
+    });
+  });
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
+  };
+}
+
+// ---------------------------------------------------------------- measurements
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function getSmall(d: Dispatcher, url: string): Promise<void> {
+  const res = await request(`${url}/small`, { dispatcher: d });
+  await res.body.arrayBuffer();
+  if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+}
+
+async function sequential(d: Dispatcher, url: string, n: number): Promise<number[]> {
+  for (let i = 0; i < 50; i++) await getSmall(d, url); // warm-up: connections, leaf certs, JIT
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await getSmall(d, url);
+    lat.push(performance.now() - t);
+  }
+  return lat.sort((a, b) => a - b);
+}
+
+async function throughput(d: Dispatcher, url: string, concurrency: number, ms: number): Promise<number> {
+  const warmEnd = performance.now() + 300;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < warmEnd) await getSmall(d, url);
+  }));
+  let done = 0;
+  const end = performance.now() + ms;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      await getSmall(d, url);
+      done++;
+    }
+  }));
+  return done / ((performance.now() - t0) / 1000);
+}
+
+interface SseStats {
+  ttfb: number[];
+  delay: number[];
+}
+
+async function sseStreams(d: Dispatcher, url: string, streams: number, events: number, gap: number): Promise<SseStats> {
+  const ttfb: number[] = [];
+  const delay: number[] = [];
+  await Promise.all(Array.from({ length: streams }, async () => {
+    const t0 = performance.now();
+    const res = await request(`${url}/sse?n=${events}&gap=${gap}`, { dispatcher: d });
+    let first = true;
+    let buf = '';
+    for await (const chunk of res.body) {
+      const now = performance.now();
+      if (first) {
+        ttfb.push(now - t0);
+        first = false;
+      }
+      buf += chunk.toString();
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const ev = JSON.parse(buf.slice(6, i)) as { t: number };
+        delay.push(now - ev.t);
+        buf = buf.slice(i + 2);
+      }
+    }
+  }));
+  return { ttfb: ttfb.sort((a, b) => a - b), delay: delay.sort((a, b) => a - b) };
+}
+
+async function download(d: Dispatcher, url: string): Promise<number> {
+  const t = performance.now();
+  const res = await request(`${url}/10mb`, { dispatcher: d });
+  let n = 0;
+  for await (const c of res.body) n += (c as Buffer).length;
+  if (n !== TEN_MB.length) throw new Error(`10 MB download got ${n} bytes`);
+  return performance.now() - t;
+}
+
+const TWO_MB = Buffer.alloc(2 * 1024 * 1024, 'b');
+
+async function upload(d: Dispatcher, url: string): Promise<number> {
+  const t = performance.now();
+  const res = await request(`${url}/upload`, { dispatcher: d, method: 'POST', body: TWO_MB });
+  const got = await res.body.text();
+  if (Number(got) !== TWO_MB.length) throw new Error(`2 MB upload: upstream got ${got}`);
+  return performance.now() - t;
+}
+
+async function median(times: number, fn: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < times; i++) xs.push(await fn());
+  return xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
+// ---------------------------------------------------------------- the module
+
+const r3 = (n: number) => Math.round(n * 1000) / 1000;
+
+const bench: BenchModule = {
+  title: 'engine: direct vs through agenttap (HTTP/1.1, loopback)',
+  async run(ctx: BenchContext): Promise<BenchResult[]> {
+    const q = ctx.quick;
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'agenttap-bench-'));
+    const { loadOrCreateCA } = await import('../src/engine/cert-authority.js');
+    const upstreamCa = await loadOrCreateCA(path.join(tmp, 'upstream-ca'));
+    const upstream = await startUpstream(upstreamCa);
+    const cfg = (record: boolean): ChildConfig => ({ upstream: upstream.url, upstreamCaPem: upstreamCa.certPem, record, home: path.join(tmp, 'home'), out: path.join(tmp, record ? 'on.jsonl' : 'off.jsonl') });
+    const px = await startProxyChild(cfg(true));
+    const direct = new Agent({ connect: { ca: upstreamCa.certPem }, keepAliveTimeout: 60_000 });
+    const forward = new ProxyAgent({ uri: px.forward, requestTls: { ca: px.caPem }, keepAliveTimeout: 60_000 });
+    const reverse = new Agent({ keepAliveTimeout: 60_000 });
+    const results: BenchResult[] = [];
+    const seqN = q ? 300 : 2000;
+    const thrMs = q ? 1000 : 3000;
+    try {
+      // Sequential small requests.
+      const seq = { direct: await sequential(direct, upstream.url, seqN), forward: await sequential(forward, upstream.url, seqN), reverse: await sequential(reverse, px.reverse, seqN) };
+      for (const p of [50, 95, 99]) {
+        for (const mode of ['forward', 'reverse'] as const) {
+          const v = pct(seq[mode], p);
+          const b = pct(seq.direct, p);
+          const res: BenchResult = { metric: `sequential small p${p} (${mode === 'forward' ? 'forward TLS' : 'reverse'})`, value: r3(v), unit: 'ms', baseline: r3(b), ratio: v / b };
+          if (p === 50) Object.assign(res, { target: '≤ 2.0×', pass: v / b <= 2 });
+          results.push(res);
+        }
+      }
+      ctx.log(`sequential done (${seqN} requests per mode)`);
+
+      // Throughput.
+      for (const c of [16, 64]) {
+        const b = await throughput(direct, upstream.url, c, thrMs);
+        const f = await throughput(forward, upstream.url, c, thrMs);
+        const rv = await throughput(reverse, px.reverse, c, thrMs);
+        for (const [mode, v] of [['forward TLS', f], ['reverse', rv]] as const) {
+          const res: BenchResult = { metric: `throughput c${c} (${mode})`, value: Math.round(v), unit: 'req/s', baseline: Math.round(b), ratio: v / b };
+          if (c === 16) Object.assign(res, { target: '≥ 0.4×', pass: v / b >= 0.4 });
+          results.push(res);
+        }
+      }
+      ctx.log('throughput done');
+
+      // SSE: one stream (added TTFB), then 32 concurrent streams (per-event delay).
+      const oneN = q ? 20 : 60;
+      const one = { direct: [] as number[], forward: [] as number[], reverse: [] as number[] };
+      await sseStreams(forward, upstream.url, 1, 2, 1);
+      for (let i = 0; i < oneN; i++) {
+        one.direct.push((await sseStreams(direct, upstream.url, 1, 2, 1)).ttfb[0]!);
+        one.forward.push((await sseStreams(forward, upstream.url, 1, 2, 1)).ttfb[0]!);
+        one.reverse.push((await sseStreams(reverse, px.reverse, 1, 2, 1)).ttfb[0]!);
+      }
+      for (const k of Object.values(one)) k.sort((a, b) => a - b);
+      for (const mode of ['forward', 'reverse'] as const) {
+        const added = pct(one[mode], 50) - pct(one.direct, 50);
+        results.push({ metric: `SSE added TTFB, 1 stream, p50 (${mode === 'forward' ? 'forward TLS' : 'reverse'})`, value: r3(added), unit: 'ms', target: '≤ 1 ms', pass: added <= 1 });
+      }
+      const ev = q ? 30 : 100;
+      const s32 = { direct: await sseStreams(direct, upstream.url, 32, ev, 10), forward: await sseStreams(forward, upstream.url, 32, ev, 10), reverse: await sseStreams(reverse, px.reverse, 32, ev, 10) };
+      for (const mode of ['forward', 'reverse'] as const) {
+        const label = mode === 'forward' ? 'forward TLS' : 'reverse';
+        results.push({ metric: `SSE 32 streams added TTFB p50 (${label})`, value: r3(pct(s32[mode].ttfb, 50) - pct(s32.direct.ttfb, 50)), unit: 'ms' });
+        results.push({ metric: `SSE 32 streams per-event delay p50 (${label})`, value: r3(pct(s32[mode].delay, 50)), unit: 'ms', baseline: r3(pct(s32.direct.delay, 50)), ratio: pct(s32[mode].delay, 50) / pct(s32.direct.delay, 50) });
+        const v = pct(s32[mode].delay, 99);
+        const b = pct(s32.direct.delay, 99);
+        results.push({ metric: `SSE 32 streams per-event delay p99 (${label})`, value: r3(v), unit: 'ms', baseline: r3(b), ratio: v / b, target: '≤ 2.0×', pass: v / b <= 2 });
+      }
+      ctx.log('SSE done');
+
+      // Big bodies.
+      const reps = q ? 2 : 5;
+      const dl = { direct: await median(reps, () => download(direct, upstream.url)), forward: await median(reps, () => download(forward, upstream.url)), reverse: await median(reps, () => download(reverse, px.reverse)) };
+      const ul = { direct: await median(reps, () => upload(direct, upstream.url)), forward: await median(reps, () => upload(forward, upstream.url)), reverse: await median(reps, () => upload(reverse, px.reverse)) };
+      for (const mode of ['forward', 'reverse'] as const) {
+        const label = mode === 'forward' ? 'forward TLS' : 'reverse';
+        results.push({ metric: `10 MB response (${label})`, value: r3(dl[mode]), unit: 'ms', baseline: r3(dl.direct), ratio: dl[mode] / dl.direct });
+        results.push({ metric: `2 MB request (${label})`, value: r3(ul[mode]), unit: 'ms', baseline: r3(ul.direct), ratio: ul[mode] / ul.direct });
+      }
+      const rss = (await px.peakRss()) / 1024 / 1024;
+      results.push({ metric: 'proxy peak RSS (whole run, recording on)', value: Math.round(rss), unit: 'MB', target: '≤ 120 MB', pass: rss <= 120 });
+      ctx.log('bodies done');
+
+      // Recording on vs off: same engine, forward TLS, c16.
+      const off = await startProxyChild(cfg(false));
+      const offAgent = new ProxyAgent({ uri: off.forward, requestTls: { ca: off.caPem }, keepAliveTimeout: 60_000 });
+      try {
+        const on1 = await throughput(forward, upstream.url, 16, thrMs);
+        const off1 = await throughput(offAgent, upstream.url, 16, thrMs);
+        const on2 = await throughput(forward, upstream.url, 16, thrMs);
+        const off2 = await throughput(offAgent, upstream.url, 16, thrMs);
+        const onT = (on1 + on2) / 2;
+        const offT = (off1 + off2) / 2;
+        results.push({ metric: 'throughput c16 forward TLS, recording on vs off', value: Math.round(onT), unit: 'req/s', baseline: Math.round(offT), ratio: onT / offT, target: '≥ 0.85×', pass: onT / offT >= 0.85 });
+      } finally {
+        await offAgent.close();
+        await off.close();
+      }
+    } finally {
+      await Promise.all([direct.close(), forward.close(), reverse.close()]);
+      await px.close();
+      await upstream.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    return results;
+  },
+};
+
+export default bench;

@@ -1,9 +1,10 @@
-// Cursor (api2.cursor.sh, agent*.api5.cursor.sh): Connect-RPC with protobuf bodies. Two protocols:
+// Cursor (api2.cursor.sh, agent*.api5.cursor.sh): Connect-RPC with protobuf bodies. Protocols:
 //  - agent.v1 (Cursor 1.x/2.x agent): AgentClientMessage up (run request, exec results, …),
 //    AgentServerMessage down (interaction updates: text/thinking deltas, tool calls, token deltas,
 //    turn end; exec requests: shell/read/write/ls/grep/mcp). It runs as a bidi h2 stream (`Run`), or
 //    as `RunSSE` (down) + `BidiAppend` (up, the client message hex-encoded in a unary call).
-//  - aiserver.v1.ChatService/StreamUnifiedChatWithTools (older chat/composer).
+//  - aiserver.v1.ChatService/StreamUnifiedChatWithTools (older chat/composer, with tool calls).
+//  - aiserver.v1.AiService/Stream* (StreamComposer, StreamChat…): conversation up, text down.
 // Field numbers come from data/cursor.json, so a Cursor protocol update is a data change. Bodies are
 // read with the framing decoders of src/protocols; fields with known numbers are read exactly
 // (decodeFlat), unknown sub-messages are shown through the schema-less decoder.
@@ -151,17 +152,17 @@ class Turns {
   private readonly claimed = new Set<Block>();
 
   /** Finds a not yet claimed tool call with this name and input, and claims it. */
-  claimSameCall(name: string, input: unknown): boolean {
+  claimSameCall(name: string, input: unknown): Extract<Block, { type: 'tool_call' }> | undefined {
     const key = JSON.stringify(input);
     for (const t of this.turns) {
       for (const b of t.blocks) {
         if (b.type === 'tool_call' && b.name === name && !this.claimed.has(b) && JSON.stringify(b.input) === key) {
           this.claimed.add(b);
-          return true;
+          return b;
         }
       }
     }
-    return false;
+    return undefined;
   }
 
   toolCall(id: string | undefined, name: string, input: unknown): void {
@@ -181,10 +182,6 @@ class Turns {
     if (isError) block.isError = true;
     this.current('tool').blocks.push(block);
   }
-
-  other(role: Turn['role'], raw: unknown): void {
-    this.current(role).blocks.push({ type: 'other', raw });
-  }
 }
 
 function isEmptyObject(v: unknown): boolean {
@@ -199,6 +196,8 @@ interface RequestState {
   conversationId?: string;
   system?: string;
   tools: ToolSpec[];
+  /** exec-N → the model's call id, learnt from the response (so results pair with their calls). */
+  execToCall?: Map<string, string>;
 }
 
 function applyClientMessage(bytes: Uint8Array, s: RequestState, d: CursorData): void {
@@ -226,7 +225,7 @@ function applyClientMessage(bytes: Uint8Array, s: RequestState, d: CursorData): 
       if (user !== undefined) s.turns.text('user', user);
     } else if (kind === 'exec_client_message') {
       const r = execPayload(f.bytes, a.execClientMessage, a.results);
-      if (r) s.turns.toolResult(r.id, r.value, r.isError);
+      if (r) s.turns.toolResult(s.execToCall?.get(r.id) ?? r.id, r.value, r.isError);
     }
   }
 }
@@ -244,11 +243,16 @@ function execPayload(bytes: Uint8Array, spec: { id: number; execId: number; kind
   return undefined;
 }
 
+function newResponseState(): ResponseState {
+  return { turns: new Turns(), usage: {}, sawTokens: false, execToCall: new Map() };
+}
+
 interface ResponseState {
   turns: Turns;
   usage: Usage;
   sawTokens: boolean;
   stopReason?: string;
+  execToCall: Map<string, string>;
 }
 
 function applyServerMessage(bytes: Uint8Array, s: ResponseState, d: CursorData): void {
@@ -263,8 +267,15 @@ function applyServerMessage(bytes: Uint8Array, s: ResponseState, d: CursorData):
       // The model's tool call (tool_call_started) and the exec request the client runs for it are
       // one action: show it once.
       const callId = typeof e.value.tool_call_id === 'string' ? e.value.tool_call_id : undefined;
-      if (callId && s.turns.findCall(callId)) continue;
-      if (s.turns.claimSameCall(e.kind, e.value)) continue;
+      if (callId && s.turns.findCall(callId)) {
+        s.execToCall.set(e.id, callId);
+        continue;
+      }
+      const same = s.turns.claimSameCall(e.kind, e.value);
+      if (same) {
+        if (same.id) s.execToCall.set(e.id, same.id);
+        continue;
+      }
       s.turns.toolCall(e.id, e.kind, e.value);
     }
   }
@@ -511,7 +522,7 @@ export class CursorResponseStream {
   private readonly d = cursorData();
   private readonly route: Route;
   private readonly contentType: string | undefined;
-  private readonly state: ResponseState = { turns: new Turns(), usage: {}, sawTokens: false };
+  private readonly state: ResponseState = newResponseState();
   private decoder: { push(c: Uint8Array): StreamEvent[]; finish(): StreamEvent[] } | undefined;
   private readonly errors: DecodeIssue[] = [];
   private endError: string | undefined;
@@ -595,9 +606,15 @@ export const cursorConnect: ApiFamily = {
       const spec = aiChatSpec(record.request?.url ?? '', d);
       for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) applyAiChatRequest(p, spec, s, d);
     } else if (route === 'agent') {
+      // The response says which exec request belongs to which model tool call.
+      const down = messagesOf(record.response?.body, record.response?.headers).payloads;
+      const scratch = newResponseState();
+      for (const p of down) applyServerMessage(p, scratch, d);
+      s.execToCall = scratch.execToCall;
       for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) applyClientMessage(p, s, d);
+      for (const p of down) promptFromServerMessage(p, s, d);
     }
-    if (route === 'agent' || route === 'agentSse') {
+    if (route === 'agentSse') {
       // With RunSSE the prompt is not in this request: the server echoes the user's message
       // (user_message_appended) and hands the system prompt to the client as a KV blob.
       for (const p of messagesOf(record.response?.body, record.response?.headers).payloads) promptFromServerMessage(p, s, d);

@@ -97,7 +97,8 @@ test('a full agent turn over a bidi Run stream becomes one normalized conversati
     {
       role: 'tool',
       blocks: [
-        { type: 'tool_result', id: 'exec-1', output: { output: 'README.md\nsrc\n', cwd: '/repo' } },
+        // exec 1 ran the model's call_1 (same shell args): its result pairs with that call.
+        { type: 'tool_result', id: 'call_1', output: { output: 'README.md\nsrc\n', cwd: '/repo' } },
         { type: 'tool_result', id: 'exec-2', output: { error: { 1: 'permission denied' } }, isError: true },
       ],
     },

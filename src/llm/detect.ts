@@ -91,6 +91,8 @@ export function detectAgent(record: CaptureRecord, reg: CompiledRegistry = activ
     const shown = v.length > 60 ? `${v.slice(0, 57)}…` : v;
     return { agent: a.agent, reason: `header ${a.header}: ${shown} → agent ${a.agent} (${a.id})` };
   }
+  const proc = record.client?.process;
+  if (proc) for (const p of reg.processes) if (p.re.test(proc)) return { agent: p.agent, reason: `client process ${proc} → agent ${p.agent} (${p.id})` };
   const target = record.labels?.target;
   if (target && target !== 'generic') return { agent: target, reason: `label target=${target} → agent ${target}` };
   return undefined;

@@ -33,6 +33,12 @@ export interface AgentRule {
   pattern?: string;
   requiresHeader?: string;
 }
+export interface ProcessRule {
+  id: string;
+  /** Regular expression over the client process name. */
+  pattern: string;
+  agent: string;
+}
 export interface BodyRule {
   id: string;
   api: string;
@@ -52,6 +58,7 @@ export interface RegistryData {
   paths?: PathRule[];
   headers?: HeaderRule[];
   agents?: AgentRule[];
+  processes?: ProcessRule[];
   bodies?: BodyRule[];
   streams?: StreamRule[];
 }
@@ -66,6 +73,7 @@ export interface CompiledRegistry {
   paths: (PathRule & { re: RegExp })[];
   headers: HeaderRule[];
   agents: (AgentRule & { re?: RegExp })[];
+  processes: (ProcessRule & { re: RegExp })[];
   bodies: BodyRule[];
   streams: (StreamRule & { re?: RegExp })[];
 }
@@ -102,6 +110,7 @@ export function compileRegistry(layers: RegistryData[]): CompiledRegistry {
     paths: [],
     headers: [],
     agents: [],
+    processes: [],
     bodies: [],
     streams: [],
   };
@@ -122,6 +131,7 @@ export function compileRegistry(layers: RegistryData[]): CompiledRegistry {
       const rule = { ...a, header: a.header.toLowerCase(), ...(a.requiresHeader ? { requiresHeader: a.requiresHeader.toLowerCase() } : {}) };
       reg.agents.push(a.pattern ? { ...rule, re: compileRe(a.pattern, `agent rule ${a.id}`, 'i') } : rule);
     }
+    for (const pr of layer.processes ?? []) reg.processes.push({ ...pr, re: compileRe(pr.pattern, `process rule ${pr.id}`) });
     reg.bodies.push(...(layer.bodies ?? []));
     for (const s of layer.streams ?? []) reg.streams.push(s.pattern ? { ...s, re: compileRe(s.pattern, `stream rule ${s.id}`) } : s);
   }
@@ -152,7 +162,7 @@ export function readRegistryFile(file: string): RegistryData {
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new RegistryError(`registry file ${file} must hold a JSON object with providers/paths/agents… arrays`);
   const d = data as RegistryData;
-  for (const key of ['providers', 'paths', 'headers', 'agents', 'bodies', 'streams'] as const) {
+  for (const key of ['providers', 'paths', 'headers', 'agents', 'processes', 'bodies', 'streams'] as const) {
     if (d[key] !== undefined && !Array.isArray(d[key])) throw new RegistryError(`registry file ${file}: "${key}" must be an array`);
   }
   compileRegistry([d]); // validates the regular expressions now, with the file named

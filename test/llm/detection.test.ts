@@ -184,3 +184,16 @@ test('user rules (--registry) add providers and paths without touching code, and
   writeFileSync(file, '{nope');
   assert.throws(() => readRegistryFile(file), /not valid JSON/);
 });
+
+test('the client process names the agent when no header does', () => {
+  const rec = makeRecord({ url: 'https://api.anthropic.com/v1/messages', requestHeaders: json });
+  rec.client = { ip: '127.0.0.1', port: 5000, pid: 4242, process: 'claude' };
+  const d = detect(rec);
+  assert.equal(d.agent, 'claude-code');
+  assert.match(d.reasons.join('\n'), /client process claude → agent claude-code \(process\.claude\)/);
+  rec.client.process = 'node';
+  assert.equal(detect(rec).agent, undefined);
+  rec.client.process = 'codex';
+  rec.request!.headers.push(['user-agent', 'OpenAI/JS 6.0.0']);
+  assert.equal(detect(rec).agent, 'openai-sdk', 'a header is more specific than the process');
+});

@@ -1,6 +1,7 @@
 // `agenttap import FILE [--from auto|har|llm-tracer|probe|oximy|claude-trace] -o FILE`
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError, usageError } from './errors.js';
 import { createProgress } from '../analysis/progress.js';
@@ -37,6 +38,7 @@ export function register(program: Command): void {
       } catch (e) {
         throw usageError((e as Error).message);
       }
+      if (resolve(flags.out) === resolve(file)) throw usageError('-o must name a new file, not the file being imported');
       const exists = existsSync(flags.out) && statSync(flags.out).size > 0;
       if (exists && !flags.append && !flags.force) throw new CliError(`${flags.out} already exists: pass --append to add to it or --force to replace it`, 1, 'exists');
       const size = statSync(file).size;

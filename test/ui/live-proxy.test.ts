@@ -198,3 +198,18 @@ test('a named session is recorded, listed, reopened and exported as HAR and JSON
   await page.waitForSelector('[data-testid=conn]:has-text("live")');
   await page.context().close();
 });
+
+test('pause holds new exchanges back with a count, resume shows them', async () => {
+  const { page } = await openPage(browser, inspector.url);
+  await page.waitForSelector('[data-testid=conn]:has-text("live")');
+  await page.click('[data-testid=profile-all]');
+  const before = await page.locator('.row[data-id]').count();
+  await page.click('[data-testid=pause]');
+  const r = await curlStream('while paused');
+  assert.equal(r.code, 0);
+  await page.waitForSelector('[data-testid=pause]:has-text("resume (1 new)")', { timeout: 10_000 });
+  assert.equal(await page.locator('.row[data-id]').count(), before, 'nothing new is listed while paused');
+  await page.click('[data-testid=pause]');
+  await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('.row[data-id]').length === n + 1, before);
+  await page.context().close();
+});

@@ -53,12 +53,12 @@ export function register(program: Command): void {
     .option('--content-type <type>', 'the body content type (application/connect+proto, application/grpc-web-text, …)')
     .option('--encoding <name>', 'compression of enveloped messages with the compressed flag (gzip, br, deflate; default gzip)')
     .option('--capture <file>', 'decode a body from a capture file (with --id; the request body, or the response with --response)')
-    .option('--id <id>', 'with --capture: the record id (a unique prefix is enough)')
+    .option('--id <id>', 'with --capture: the record id (or its start; the first match is taken)')
     .option('--raw', 'show a hex dump beside the tree')
     .option('--text', 'also list readable text: prompts, tool names, URLs')
     .option('--json', 'JSON Lines: one object per message, end-of-stream, trailers and error')
     .option('--interactive', 'a prompt: hex …, b64 …, file …, q')
-    .addHelpText('after', '\nExamples:\n  agenttap decode 0a0568656c6c6f1205776f726c64\n  agenttap decode --b64 CgVoZWxsbw==\n  echo 0a0568656c6c6f | agenttap decode -\n  agenttap decode --file body.bin --proto aiserver.proto --type aiserver.v1.NameTabRequest\n')
+    .addHelpText('after', '\nExamples:\n  agenttap decode 0a0568656c6c6f1205776f726c64\n  agenttap decode --b64 CgVoZWxsbw==\n  echo 0a0568656c6c6f | agenttap decode -\n  agenttap decode --file body.bin --proto aiserver.proto --type aiserver.v1.NameTabRequest\n  agenttap decode --capture capture.jsonl --id 0193f1c2 --response --proto aiserver.proto\n')
     .action(async (data: string | undefined, flags: DecodeFlags) => {
       const schema = loadSchema(flags);
       if (flags.interactive) {

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -101,4 +101,54 @@ test('proxy --system on GNOME (real gsettings): set while running, restored on C
   assert.equal(gsettings(env, 'get', 'org.gnome.system.proxy', 'mode'), "'none'");
   const again = await runCli(['proxy', '--revert'], { env });
   assert.match(again.stdout + again.stderr, /nothing to revert/);
+});
+
+test('proxy --hosts-redirect (real run): HOST captured through the :443-style listener; an unwritable hosts file is one clear line and nothing changes', async () => {
+  const s = sandbox();
+  const { startFakeUpstream } = await import('../support/fake-upstream.js');
+  const fake = await startFakeUpstream();
+  const host = 'api.redirect-cli.example';
+  const out = join(s.home, 'cap.jsonl');
+  try {
+    const child = spawn(process.execPath, [cliBin, 'proxy', '--quiet', '--port', '0', '--out', out, '--hosts-redirect', host, '--hosts-redirect-port', '0', '--map-remote', `${host}=${fake.url}`], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      const onData = (d: Buffer): void => {
+        text += d.toString();
+        const m = /TLS on 127\.0\.0\.1:(\d+)/.exec(text);
+        if (m) resolve(Number(m[1]));
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`proxy exited ${code}: ${text}`)));
+      setTimeout(() => reject(new Error(`no listener line: ${text}`)), 20_000).unref();
+    });
+    after(() => child.kill('SIGKILL'));
+    assert.match(readFileSync(s.hosts, 'utf8'), /^127\.0\.0\.1 api\.redirect-cli\.example$/m);
+    const ca = join(s.home, '.agenttap', 'ca.pem');
+    // Async: the fake upstream lives in this process and must keep serving.
+    const r = await new Promise<string>((resolve, reject) => {
+      const c = spawn('curl', ['-sS', '--fail', '--max-time', '20', '--connect-to', `${host}:443:127.0.0.1:${port}`, '--cacert', ca, '-H', 'content-type: application/json', '-d', '{"model":"gpt-4o-mini","input":"hi"}', `https://${host}/v1/responses`]);
+      let o = '';
+      let e = '';
+      c.stdout.on('data', (d: Buffer) => (o += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (e += d.toString()));
+      c.on('close', (code) => (code === 0 ? resolve(o) : reject(new Error(`curl exit ${code}: ${e}`))));
+    });
+    assert.match(r, /"object":"response"/);
+    const exited = new Promise((res) => child.on('exit', res));
+    child.kill('SIGINT');
+    await exited;
+    assert.equal(readFileSync(s.hosts, 'utf8'), '127.0.0.1 localhost\n');
+    assert.match(readFileSync(out, 'utf8'), new RegExp(`"url":"https://${host.replace(/\./g, '\\.')}/v1/responses"`));
+  } finally {
+    await fake.close();
+  }
+  // Not writable (as root, a sysfs file; otherwise a read-only file): exit 1, one line, no state left.
+  const ro = process.getuid?.() === 0 ? '/sys/kernel/notes' : s.hosts;
+  if (ro === s.hosts) execFileSync('chmod', ['444', s.hosts]);
+  const bad = await runCli(['proxy', '--port', '0', '--hosts-redirect', 'api.openai.com', '--hosts-redirect-port', '0'], { env: { ...s.env, AGENTTAP_HOSTS_FILE: ro } });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^agenttap: cannot write .* editing the hosts file needs root — run with sudo/m);
+  assert.equal(existsSync(join(s.home, '.agenttap', 'system-state.json')), false);
 });

@@ -60,6 +60,7 @@ async function inspect(file: string, opts: InspectOptions): Promise<void> {
     throw e;
   });
   const chain = new ResponsesChain();
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const write = (s: string) => process.stdout.write(s);
   let shown = 0;
   let matched = 0;
@@ -91,7 +92,7 @@ async function inspect(file: string, opts: InspectOptions): Promise<void> {
       else continue;
     } else {
       if (!x && !opts.id && !opts.all) continue;
-      write((shown ? '\n' : '') + renderExchangeText(record, detection, x, { maxText: opts.full ? 0 : 600 }) + '\n');
+      write((shown ? '\n' : '') + renderExchangeText(record, detection, x, { maxText: opts.full ? 0 : 600, color }) + '\n');
     }
     shown++;
   }

@@ -1,5 +1,6 @@
 // The terminal rendering of one normalized exchange (what `agenttap inspect` prints): detection
 // with its reasons, the conversation by role, tool calls with arguments, results, usage and cost.
+import { styleText } from 'node:util';
 import type { CaptureRecord } from '../capture/record.js';
 import { formatCost } from './pricing.js';
 import type { Block, Detection, LlmExchange, Turn, Usage } from './types.js';
@@ -45,8 +46,12 @@ function blockLines(b: Block, max: number): string {
   }
 }
 
-function turnLines(t: Turn, max: number): string {
-  const head = `[${t.role}]`;
+type Paint = (style: Parameters<typeof styleText>[0], text: string) => string;
+const plain: Paint = (_s, t) => t;
+const ROLE_STYLE: Record<Turn['role'], Parameters<typeof styleText>[0]> = { system: 'magenta', user: 'green', assistant: 'cyan', tool: 'yellow' };
+
+function turnLines(t: Turn, max: number, paint: Paint = plain): string {
+  const head = paint(ROLE_STYLE[t.role], `[${t.role}]`);
   if (t.blocks.length === 0) return `  ${head} (empty)`;
   const lines = t.blocks.map((b) => blockLines(b, max));
   const first = lines[0]!;
@@ -83,18 +88,30 @@ function detectionLine(d: Detection, x?: LlmExchange): string {
   return `   ${parts.join(' · ')}`;
 }
 
+function timingLine(record: CaptureRecord): string | undefined {
+  const t = record.timing;
+  if (!t || (t.ttfbMs === undefined && t.totalMs === undefined)) return undefined;
+  const parts: string[] = [];
+  if (t.ttfbMs !== undefined) parts.push(`first byte ${Math.round(t.ttfbMs)} ms`);
+  if (t.totalMs !== undefined) parts.push(`total ${Math.round(t.totalMs)} ms`);
+  return `timing: ${parts.join(' · ')}`;
+}
+
 export function renderExchangeText(record: CaptureRecord, detection: Detection, x: LlmExchange | undefined, opts: RenderOptions = {}): string {
   const max = opts.maxText ?? 600;
-  const out: string[] = [headLine(record), detectionLine(detection, x)];
-  for (const r of detection.reasons) out.push(`   why: ${r}`);
+  const paint: Paint = opts.color ? (style, text) => styleText(style, text) : plain;
+  const out: string[] = [paint('bold', headLine(record)), detectionLine(detection, x)];
+  for (const r of detection.reasons) out.push(paint('dim', `   why: ${r}`));
   if (!x) return out.join('\n');
-  if (x.request.system !== undefined) out.push(`  [system] ${indent(clip(x.request.system, max), '    ').trimStart()}`);
+  if (x.request.system !== undefined) out.push(`  ${paint('magenta', '[system]')} ${indent(clip(x.request.system, max), '    ').trimStart()}`);
   if (x.request.previousResponseId) out.push(`  (continues response ${x.request.previousResponseId})`);
   if (x.request.tools.length) out.push(`  tools offered (${x.request.tools.length}): ${x.request.tools.map((t) => t.name).join(', ')}`);
-  for (const t of x.request.turns) out.push(turnLines(t, max));
-  out.push(`  ⇒ response${x.response.stopReason ? ` (stop: ${x.response.stopReason})` : ''}`);
-  for (const t of x.response.turns) out.push(turnLines(t, max));
-  if (x.response.error) out.push(`  error: ${x.response.error}`);
+  for (const t of x.request.turns) out.push(turnLines(t, max, paint));
+  out.push(paint('bold', `  ⇒ response${x.response.stopReason ? ` (stop: ${x.response.stopReason})` : ''}`));
+  for (const t of x.response.turns) out.push(turnLines(t, max, paint));
+  if (x.response.error) out.push(paint('red', `  error: ${x.response.error}`));
   out.push(`  ${usageLine(x.response.usage)} · cost ${formatCost(x.costUsd)}`);
+  const timing = timingLine(record);
+  if (timing) out.push(`  ${timing}`);
   return out.join('\n');
 }

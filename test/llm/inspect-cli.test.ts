@@ -30,6 +30,7 @@ const anthropic = makeRecord({
   requestBody: { model: 'claude-opus-4-1-20250805', max_tokens: 100, stream: true, system: [{ type: 'text', text: 'You are a weather bot.' }], tools: [{ name: 'get_weather', description: 'weather by city' }], messages: [{ role: 'user', content: 'Weather in Paris?' }] },
   responseBody: fixture('anthropic/lib__fixtures__tool_use_response.txt'),
 });
+anthropic.timing = { ttfbMs: 412.3, totalMs: 2210.5 };
 const models = makeRecord({ method: 'GET', url: 'https://api.openai.com/v1/models', responseBody: { data: [] } });
 const unknownModel = makeRecord({
   url: 'https://api.openai.com/v1/chat/completions',
@@ -52,7 +53,7 @@ test('inspect prints each LLM exchange: detection with reasons, conversation, to
   assert.match(out, /⇒ response \(stop: tool_use\)/);
   assert.match(out, /\[assistant\] I'll check the current weather in Paris for you\./);
   assert.match(out, /→ tool call get_weather \[toolu_01NRLabsLyVHZPKxbKvkfSMn\] \{"location":"Paris"\}/);
-  assert.match(out, /usage: input 377 · output 65 · cache read 0 · cache write 0 · cost \$0\.01053/);
+  assert.match(out, /usage: input 377 · output 65 · cache read 0 · cache write 0 · cost \$0\.01053\n  timing: first byte 412 ms · total 2211 ms/);
   // The unknown model's cost is "unknown", the /models listing is not shown without --all.
   assert.match(out, /model acme-secret-model[^\n]*\n(.*\n)*?.*usage: input 3 · output 1 · cost unknown/);
   assert.doesNotMatch(out, /v1\/models/);

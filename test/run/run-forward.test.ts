@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAllRecords } from '../../src/capture/reader.js';
 import type { CaptureRecord } from '../../src/capture/record.js';
-import { startFakeUpstream as startFakeLlm } from '../support/fake-upstream.js';
+import { startFakeLlm } from '../../src/fake-llm/server.js';
 import { runCli } from '../support/cli-process.js';
 
 async function readCapture(file: string): Promise<CaptureRecord[]> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readAllRecords } from '../../src/capture/reader.js';
-import { startFakeUpstream } from '../support/fake-upstream.js';
+import { startFakeLlm as startFakeUpstream } from '../../src/fake-llm/server.js';
 import { repoRoot, runCli } from '../support/cli-process.js';
 
 const sdk = (rel: string): string => pathToFileURL(join(repoRoot, 'node_modules', rel)).href;

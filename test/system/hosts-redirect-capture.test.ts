@@ -10,7 +10,7 @@ import { readAllRecords } from '../../src/capture/reader.js';
 import { parseMapRemote } from '../../src/engine/map-remote.js';
 import { startCaptureModes } from '../../src/system/capture-modes.js';
 import { parseSni } from '../../src/system/hosts-redirect-listener.js';
-import { startFakeUpstream } from '../support/fake-upstream.js';
+import { startFakeLlm as startFakeUpstream } from '../../src/fake-llm/server.js';
 
 function curl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

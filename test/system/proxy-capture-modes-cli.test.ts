@@ -105,7 +105,7 @@ test('proxy --system on GNOME (real gsettings): set while running, restored on C
 
 test('proxy --hosts-redirect (real run): HOST captured through the :443-style listener; an unwritable hosts file is one clear line and nothing changes', async () => {
   const s = sandbox();
-  const { startFakeUpstream } = await import('../support/fake-upstream.js');
+  const { startFakeLlm: startFakeUpstream } = await import('../../src/fake-llm/server.js');
   const fake = await startFakeUpstream();
   const host = 'api.redirect-cli.example';
   const out = join(s.home, 'cap.jsonl');

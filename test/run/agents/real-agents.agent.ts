@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAllRecords } from '../../../src/capture/reader.js';
 import type { CaptureRecord } from '../../../src/capture/record.js';
-import { startFakeUpstream, type FakeUpstream } from '../../support/fake-upstream.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/fake-llm/server.js';
 import { runCli } from '../../support/cli-process.js';
 import { AGENTS, ensureAgent, type AgentPackage } from '../../support/real-agents.js';
 
@@ -27,6 +27,15 @@ interface AgentCase {
 }
 
 const CASES: AgentCase[] = [
+  {
+    agent: AGENTS['claude-code'],
+    target: 'claude-code',
+    host: 'api.anthropic.com',
+    // As root, --dangerously-skip-permissions needs IS_SANDBOX=1.
+    args: (p) => ['-p', p, '--dangerously-skip-permissions'],
+    env: () => ({ ANTHROPIC_API_KEY: 'sk-ant-test-agenttap-claude', IS_SANDBOX: '1' }),
+    llmPath: /^https:\/\/api\.anthropic\.com\/v1\/messages(\?beta=true)?$/,
+  },
   {
     agent: AGENTS.codex,
     target: 'codex',
@@ -62,7 +71,7 @@ function modelCalls(r: CaptureRecord): number {
   return clientTexts(r).filter((t) => t.includes('"response.create"') && !t.includes('"generate":false')).length;
 }
 
-async function runAgent(c: AgentCase, mode: 'forward' | 'reverse', fake: FakeUpstream): Promise<{ recs: CaptureRecord[]; stdout: string; stderr: string }> {
+async function runAgent(c: AgentCase, mode: 'forward' | 'reverse', fake: FakeLlm): Promise<{ recs: CaptureRecord[]; stdout: string; stderr: string }> {
   const bin = await ensureAgent(c.agent);
   const home = mkdtempSync(join(tmpdir(), `agenttap-agent-${c.target}-`));
   const work = join(home, 'work');
@@ -81,7 +90,7 @@ async function runAgent(c: AgentCase, mode: 'forward' | 'reverse', fake: FakeUps
 for (const c of CASES) {
   for (const mode of ['forward', 'reverse'] as const) {
     test(`${c.target} (${c.agent.pkg}@${c.agent.version}) through agenttap run --mode ${mode}: tool round trip captured, no TLS errors`, async () => {
-      const fake = await startFakeUpstream();
+      const fake = await startFakeLlm();
       try {
         const { recs, stdout, stderr } = await runAgent(c, mode, fake);
         // The final answer quotes the tool's output: the agent ran the tool the fake asked for.

@@ -118,7 +118,7 @@ export class HtmlReport implements ReportRenderer {
       else if (l.system) body.push(`<p class="muted">system prompt: same as #${l.system.sameAs}</p>`);
       if (l.tools && 'names' in l.tools) body.push(`<p class="muted">tools (${l.tools.names.length}): ${esc(l.tools.names.join(', '))}</p>`);
       else if (l.tools) body.push(`<p class="muted">tools: the same ${l.tools.count} as #${l.tools.sameAs}</p>`);
-      body.push(`<p><b>messages</b> ${l.messagesTotal}${l.messagesFrom > 1 ? ` <span class="muted">(1–${l.messagesFrom - 1} as in the previous turn)</span>` : ''}</p>`);
+      body.push(`<p><b>messages</b> ${l.messagesTotal}${l.messagesFrom > 1 ? ` <span class="muted">(${l.messagesFrom > 2 ? `1–${l.messagesFrom - 1}` : '1'} as in the previous turn)</span>` : ''}</p>`);
       if (l.messages.length) body.push(`<table class="msgs"><thead><tr><th>#</th><th>role</th><th>type</th><th>content</th></tr></thead><tbody>${l.messages.map(messageRow).join('')}</tbody></table>`);
       body.push(`<p><b>response</b>${l.stream ? ' (stream)' : ''}${l.stopReason ? ` · stop: ${esc(l.stopReason)}` : ''}</p>`);
       if (l.events.length) body.push(`<p class="muted">stream events: ${esc(l.events.map(([k, n]) => `${k} ×${n}`).join(', '))}</p>`);

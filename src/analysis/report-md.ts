@@ -69,7 +69,7 @@ export class MarkdownReport implements ReportRenderer {
       out.push('\n**Request**\n');
       if (l.system && 'text' in l.system) out.push(`\nSystem prompt:\n\n${fence(l.system.text)}`);
       else if (l.system) out.push(`\nSystem prompt: same as #${l.system.sameAs}\n`);
-      const range = l.messagesFrom > 1 ? ` (messages 1–${l.messagesFrom - 1} as in the previous turn)` : '';
+      const range = l.messagesFrom > 2 ? ` (messages 1–${l.messagesFrom - 1} as in the previous turn)` : l.messagesFrom === 2 ? ' (message 1 as in the previous turn)' : '';
       out.push(`\nMessages: ${l.messagesTotal}${range}\n\n`);
       out.push(table(['#', 'role', 'type', 'content'], l.messages.map((m) => [m.index, m.role, mdText(m.type + (m.isError ? ' (error)' : ''), 60), mdText(m.text, 500)])));
       if (l.tools && 'names' in l.tools) out.push(`\nTools (${l.tools.names.length}): ${l.tools.names.map((n) => `\`${n.replace(/`/g, '')}\``).join(', ')}\n`);

@@ -47,30 +47,25 @@ export function endpointPath(path: string): string {
     .join('/');
 }
 
-/** Counts SSE events by name (`event:` lines), else data chunks, of a stream body. */
+/** Counts SSE events by name (`event:` lines), else data chunks, of a stream body (native substring search, no per-line loop). */
 export function sseEventCounts(text: string): [string, number][] {
   const counts = new Map<string, number>();
-  let named = false;
-  let data = 0;
-  let done = false;
-  let at = 0;
-  while (at < text.length) {
-    let nl = text.indexOf('\n', at);
-    if (nl < 0) nl = text.length;
-    const c = text.charCodeAt(at);
-    if (c === 0x65 /* e */ && text.startsWith('event:', at)) {
-      const name = text.slice(at + 6, nl).trim();
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      named = true;
-    } else if (c === 0x64 /* d */ && text.startsWith('data:', at)) {
-      if (text.slice(at + 5, nl).trim() === '[DONE]') done = true;
-      else data++;
-    }
-    at = nl + 1;
+  let at = text.startsWith('event:') ? 0 : text.indexOf('\nevent:') + 1;
+  while (at > 0 || (at === 0 && text.startsWith('event:'))) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    const name = text.slice(at + 6, end).trim();
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    const next = text.indexOf('\nevent:', end - 1);
+    if (next < 0) break;
+    at = next + 1;
   }
-  if (named) return [...counts];
+  if (counts.size) return [...counts];
+  let data = text.startsWith('data:') ? 1 : 0;
+  for (let i = text.indexOf('\ndata:'); i >= 0; i = text.indexOf('\ndata:', i + 6)) data++;
+  const done = /(^|\n)data: ?\[DONE\]/.test(text);
   const out: [string, number][] = [];
-  if (data) out.push(['data', data]);
+  if (data - (done ? 1 : 0) > 0) out.push(['data', data - (done ? 1 : 0)]);
   if (done) out.push(['[DONE]', 1]);
   return out;
 }

@@ -234,6 +234,7 @@ function show(input: Input, flags: DecodeFlags, schema: ProtoSchema | undefined,
         if (schemaResult.value) {
           out(`As ${schemaResult.typeName}:`);
           for (const l of JSON.stringify(schemaResult.value, null, 2).split('\n')) out(l);
+          if (schemaResult.unknownFields) out(`Not in the schema (shown in the tree above): ${schemaResult.unknownFields.join(', ')}`);
         }
       }
       if (flags.text) printText(m.payload, out);

@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { issue, type DecodeIssue } from './decode-issue.js';
+import { decodeFlat } from './protobuf-schemaless.js';
 
 type Root = InstanceType<typeof protobuf.Root>;
 type Type = InstanceType<typeof protobuf.Type>;
@@ -37,6 +38,8 @@ export interface SchemaDecodeResult {
   file?: string;
   /** The message as JSON-friendly data (64-bit ints and enums as strings, bytes as base64). */
   value?: Record<string, unknown>;
+  /** Fields the bytes carry but the schema does not declare ("messages[0].#57"): the schema is behind. */
+  unknownFields?: string[];
   error?: DecodeIssue;
 }
 
@@ -141,7 +144,11 @@ export function decodeWithSchema(schema: ProtoSchema, typeName: string, bytes: U
   try {
     const msg = found.type.decode(bytes);
     const value = found.type.toObject(msg, { longs: String, enums: String, bytes: String, json: true }) as Record<string, unknown>;
-    return { typeName: name, file: found.file, value };
+    const out: SchemaDecodeResult = { typeName: name, file: found.file, value };
+    const unknown: string[] = [];
+    unknownFieldPaths(found.type, bytes, '', 0, unknown);
+    if (unknown.length) out.unknownFields = unknown;
+    return out;
   } catch (e) {
     const message = (e as Error).message;
     const at = /index out of range: (\d+)/.exec(message);
@@ -185,4 +192,24 @@ export function methodForPath(schema: ProtoSchema, urlOrPath: string): RpcMethod
     };
   }
   return undefined;
+}
+
+/** Walks the bytes beside the type and lists the field numbers the type does not declare. */
+function unknownFieldPaths(type: Type, bytes: Uint8Array, prefix: string, depth: number, out: string[]): void {
+  if (depth > 32 || out.length >= 200) return;
+  const seen = new Map<number, number>();
+  for (const f of decodeFlat(bytes).fields) {
+    const def = type.fieldsById[f.field];
+    if (!def) {
+      const path = `${prefix}#${f.field}`;
+      if (!out.includes(path)) out.push(path);
+      continue;
+    }
+    const index = seen.get(f.field) ?? 0;
+    seen.set(f.field, index + 1);
+    def.resolve();
+    if (f.wire === 2 && f.bytes && def.resolvedType instanceof protobuf.Type && !def.map) {
+      unknownFieldPaths(def.resolvedType, f.bytes, `${prefix}${def.name}${def.repeated ? `[${index}]` : ''}.`, depth + 1, out);
+    }
+  }
 }

@@ -58,6 +58,7 @@ test('decode with --proto and --type, or the type taken from a Connect --path', 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /As aiserver\.v1\.NameTabRequest:/);
   assert.match(r.stdout, /"type": "MESSAGE_TYPE_HUMAN"/);
+  assert.match(r.stdout, /Not in the schema \(shown in the tree above\): .*messages\[0\]\.#79/);
   assert.match(r.stdout, /"text": "Write a Python function that calculates the fibonacci sequence\."/);
   const byPath = await runCli(['decode', '--file', sample('CheckQueuePosition_28dc'), '--proto', fullProto, '--path', '/aiserver.v1.AiService/CheckQueuePosition', '--json'], { env });
   assert.equal(byPath.code, 0, byPath.stderr);

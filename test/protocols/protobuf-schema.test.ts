@@ -21,6 +21,9 @@ test('the reverse-engineered aiserver.proto decodes real Cursor requests by type
   assert.equal(messages[0]!.text, 'Write a Python function that calculates the fibonacci sequence.');
   assert.equal(messages[0]!.type, 'MESSAGE_TYPE_HUMAN');
   assert.equal(messages[0]!.bubble_id, '070d520e-93f3-4d55-8aad-848e41ed8ae2');
+  // Cursor 2.0.77 sends fields this older schema does not know (79 holds the model name).
+  assert.ok(nameTab.unknownFields?.includes('messages[0].#79'), String(nameTab.unknownFields));
+  assert.ok(!nameTab.unknownFields?.some((f) => f.endsWith('#1') || f.endsWith('#13')), 'declared fields are not listed');
 
   const queue = decodeWithSchema(schema, '.aiserver.v1.CheckQueuePositionRequest', sample('CheckQueuePosition_28dc'));
   assert.equal(queue.typeName, 'aiserver.v1.CheckQueuePositionRequest');
@@ -51,6 +54,7 @@ test('AvailableModels: the real request with the lite schema, and model names in
   const schema = loadProtoSchema([liteProto]);
   const req = decodeWithSchema(schema, 'aiserver.v1.AvailableModelsRequest', sample('AvailableModels'));
   assert.deepEqual(req.value, { exclude_max_named_models: true });
+  assert.equal(req.unknownFields, undefined);
   const T = liteType('AvailableModelsResponse');
   const names = ['claude-4.5-opus-high-thinking', 'gemini-3-pro', 'gpt-5'];
   const bytes = encode(T, { models: names.map((name, i) => ({ name, default_on: i === 0 })) });

@@ -43,6 +43,8 @@ function generate(file: string, bytes: number): number {
 
 interface Run {
   seconds: number;
+  /** CPU seconds (user + system) of the child: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   maxRssMb: number;
 }
 
@@ -55,13 +57,13 @@ process.stderr.write('records ' + n + '\\n');
 
 function runChild(args: string[]): Run {
   // The child reports its own peak RSS on exit (portable: no /usr/bin/time needed).
-  const preload = `process.on('exit', () => process.stderr.write('\\n@@maxrss ' + process.resourceUsage().maxRSS + '\\n'));`;
+  const preload = `process.on('exit', () => { const u = process.resourceUsage(); process.stderr.write('\\n@@maxrss ' + u.maxRSS + ' @@cpu ' + (u.userCPUTime + u.systemCPUTime) + '\\n'); });`;
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, ...args], { encoding: 'utf8', maxBuffer: 64 * MB, stdio: ['ignore', 'ignore', 'pipe'] });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-500)}`);
-  const m = /@@maxrss (\d+)/.exec(r.stderr);
-  return { seconds, maxRssMb: m ? Number(m[1]) / 1024 : NaN };
+  const m = /@@maxrss (\d+) @@cpu (\d+)/.exec(r.stderr);
+  return { seconds, cpuSeconds: m ? Number(m[2]) / 1e6 : NaN, maxRssMb: m ? Number(m[1]) / 1024 : NaN };
 }
 
 function measure(file: string, out: string) {
@@ -99,6 +101,7 @@ const bench: BenchModule = {
         const run = big[cmd];
         const ratio = run.seconds / big.floor.seconds;
         results.push({ metric: `${cmd === 'report' ? 'report --format md' : cmd} (${label})`, value: run.seconds, unit: 's', baseline: big.floor.seconds, ratio, target: '≤ 3×', pass: ratio <= 3 });
+        results.push({ metric: `${cmd} CPU time (${label})`, value: run.cpuSeconds, unit: 's', baseline: big.floor.cpuSeconds, ratio: run.cpuSeconds / big.floor.cpuSeconds });
         results.push({ metric: `${cmd} peak RSS (${label})`, value: run.maxRssMb, unit: 'MB', target: '< 512 MB', pass: run.maxRssMb < 512 });
         const growth = run.seconds / big.mb / (sm[cmd].seconds / sm.mb);
         results.push({ metric: `${cmd} time per MB, ${big.mb.toFixed(0)} MB vs ${sm.mb.toFixed(0)} MB`, value: growth, unit: '×', target: '≤ 1.5× (linear)', pass: growth <= 1.5 });

@@ -55,6 +55,11 @@ function App() {
   const [recName, setRecName] = useState<string | undefined>(undefined);
   const [notice, setNotice] = useState('');
   const [listWidth, setListWidth] = useState(() => Number(localStorage.getItem(WIDTH_KEY)) || Math.round(window.innerWidth * 0.48));
+  const [rail, setRailState] = useState(() => localStorage.getItem('agenttap.rail') === '1');
+  const setRail = (v: boolean): void => {
+    setRailState(v);
+    localStorage.setItem('agenttap.rail', v ? '1' : '0');
+  };
   const conn = useRef<Connection | undefined>(undefined);
   const search = useRef<HTMLInputElement>(null);
 
@@ -426,10 +431,23 @@ function App() {
         </div>
       ) : null}
       <main class="split">
-        <section class="left" style={{ width: `${listWidth}px` }}>
+        <section class={`left${rail ? ' rail' : ''}`} style={{ width: rail ? '64px' : `${listWidth}px` }} onClickCapture={() => rail && setRail(false)}>
           <div class="list-head">
             <span class="ctx" />
-            <span class="c-time">time</span>
+            <span class="c-time">
+              <button
+                class="rail-toggle"
+                title={rail ? 'expand the list' : 'collapse the list to a rail'}
+                onClick={(e) => {
+                  e.stopPropagation();
+                  setRail(!rail);
+                }}
+                data-testid="rail-toggle"
+              >
+                {rail ? '»' : '«'}
+              </button>
+              <span class="label">time</span>
+            </span>
             <span class="c-method">method</span>
             <span class="c-status">status</span>
             <span class="c-agent">ag</span>

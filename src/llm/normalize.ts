@@ -99,7 +99,9 @@ export function normalizeExchange(record: CaptureRecord, opts: NormalizeOptions 
   if (opts.chain && detection.api === 'openai.responses') applyChain(x, opts.chain);
   if (x.request.system) x.contextKey = contextKey(x.request.system);
   if (opts.cost !== false) {
-    const cost = costOf(x.model, x.response.usage, { provider: detection.provider, api: detection.api });
+    const how = { provider: detection.provider, api: detection.api };
+    // An Azure deployment name or a gateway alias may be unknown where the model the response names is not.
+    const cost = costOf(x.model, x.response.usage, how) ?? (respModel && respModel !== x.model ? costOf(respModel, x.response.usage, how) : undefined);
     if (cost !== undefined) x.costUsd = cost;
   }
   return x;

@@ -84,3 +84,18 @@ test('--pricing FILE adds and overrides prices; a bad file says what is wrong', 
   assert.throws(() => usePricingFile(file), /not valid JSON/);
   assert.throws(() => usePricingFile(path.join(dir, 'missing.json')), /cannot read pricing file .*ENOENT/);
 });
+
+test('an Azure deployment name is priced by the model the response names', async () => {
+  const { normalizeExchange } = await import('../../src/llm/normalize.js');
+  const { makeRecord } = await import('../support/llm-records.js');
+  const x = normalizeExchange(
+    makeRecord({
+      url: 'https://contoso.openai.azure.com/openai/deployments/prod-chat/chat/completions?api-version=2024-10-21',
+      requestBody: { messages: [{ role: 'user', content: 'hi' }] },
+      responseBody: { object: 'chat.completion', model: 'gpt-4.1-2025-04-14', choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1000, completion_tokens: 100 } },
+    }),
+  );
+  assert.equal(x?.model, 'prod-chat');
+  assert.equal(x?.detection.provider, 'azure-openai');
+  assert.equal(x?.costUsd, (1000 * 2 + 100 * 8) / 1e6);
+});

@@ -119,6 +119,10 @@ test('the NODE_OPTIONS preload makes plain fetch() use HTTPS_PROXY, and leaves a
     assert.match(own.stdout, /direct: (ENOTFOUND|EAI_AGAIN)/);
     assert.equal(proxy.connects.length, 1);
 
+    // Lazy: a process that never calls fetch never loads undici nor installs anything.
+    const lazy = await nodeScript(`console.log(typeof globalThis[Symbol.for('undici.globalDispatcher.1')])`, env);
+    assert.equal(lazy.stdout.trim(), 'undefined');
+
     // Without any proxy variable the preload does nothing.
     const none = await nodeScript(`console.log(typeof globalThis[Symbol.for('undici.globalDispatcher.1')])`, { NODE_OPTIONS: env.NODE_OPTIONS });
     assert.equal(none.stdout.trim(), 'undefined');

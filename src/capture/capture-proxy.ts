@@ -5,6 +5,7 @@ import { loadOrCreateCA, type CertificateAuthority } from '../engine/cert-author
 import type { MapRemoteRule } from '../engine/map-remote.js';
 import { startProxy, type ListenerAddress, type ProxyExtensions, type ProxyServer, type ReverseListener, type ReverseSpec } from '../engine/proxy.js';
 import type { UpstreamConnector } from '../engine/upstream.js';
+import { createProtocolSupport, type ProtocolSupportOptions } from '../engine/protocol-support.js';
 import type { CaptureRecord } from './record.js';
 import { Recorder, type RecorderOptions } from './recorder.js';
 import { CaptureWriter, localDate } from './writer.js';
@@ -29,6 +30,11 @@ export interface CaptureProxyOptions extends RecorderOptions {
   record?: boolean;
   /** A CA already loaded (saves the disk read when the caller has one). */
   ca?: CertificateAuthority;
+  /**
+   * HTTP/2, WebSocket, passthrough tunnels and proxy chaining (engine/protocol-support.ts),
+   * on by default; `false` keeps the HTTP/1.1 core alone. Ignored when `extensions` is given.
+   */
+  protocols?: Omit<ProtocolSupportOptions, 'home' | 'insecureUpstream' | 'upstreamCa' | 'base'> | false;
 }
 
 export interface CaptureProxy {
@@ -60,6 +66,10 @@ export async function startCaptureProxy(opts: CaptureProxyOptions = {}): Promise
     throw e;
   }
   const recorder = new Recorder(opts);
+  const support =
+    opts.protocols === false || opts.extensions
+      ? undefined
+      : createProtocolSupport({ ...opts.protocols, home: opts.home ?? agenttapHome(), insecureUpstream: opts.insecureUpstream, upstreamCa: opts.upstreamCa, base: opts.connector });
   let proxy: ProxyServer;
   try {
     proxy = await startProxy({
@@ -70,13 +80,14 @@ export async function startCaptureProxy(opts: CaptureProxyOptions = {}): Promise
       mapRemote: opts.mapRemote,
       insecureUpstream: opts.insecureUpstream,
       upstreamCa: opts.upstreamCa,
-      connector: opts.connector,
-      extensions: opts.extensions,
+      connector: support?.connector ?? opts.connector,
+      extensions: support?.extensions ?? opts.extensions,
     });
   } catch (e) {
     await writer?.close();
     throw e;
   }
+  support?.bind(proxy);
   if (opts.record !== false) recorder.attach(proxy);
   if (writer) recorder.on('record', (r: CaptureRecord) => writer.write(r));
   let closing: Promise<void> | undefined;

@@ -7,6 +7,8 @@ import { MapRemoteError, parseMapRemote } from '../engine/map-remote.js';
 import type { ReverseSpec } from '../engine/proxy.js';
 import { captureDecider, parseCaptureMode } from '../llm/capture-tier.js';
 import { usageError } from './errors.js';
+import { parseUpstreamProxy, UpstreamProxyError } from '../engine/upstream-proxy.js';
+import { validatePassthroughPattern } from '../engine/passthrough.js';
 
 /** The raw values commander hands over. */
 export interface ProxyFlags {
@@ -17,6 +19,8 @@ export interface ProxyFlags {
   mapRemote?: string[];
   upstreamProxy?: string;
   noProxy?: string;
+  /** Commander files `--no-proxy <list>` under `proxy` (it reads "no-" as a negation). */
+  proxy?: string | boolean;
   passthrough?: string[];
   learn?: boolean;
   maxBody?: string;
@@ -122,10 +126,25 @@ export function parseProxyFlags(flags: ProxyFlags): ParsedProxyFlags {
   const decide = captureDecider(parseCaptureMode(flags.capture ?? 'all'));
   if (decide) capture.decide = decide;
   if (flags.rotate === 'daily') capture.rotate = 'daily';
+  // Chaining and passthrough go to the protocol modules (engine/protocol-support.ts).
+  if (flags.upstreamProxy) {
+    try {
+      parseUpstreamProxy(flags.upstreamProxy);
+    } catch (e) {
+      if (e instanceof UpstreamProxyError) throw usageError(e.message);
+      throw e;
+    }
+  }
+  for (const pattern of flags.passthrough ?? []) {
+    const problem = validatePassthroughPattern(pattern);
+    if (problem) throw usageError(`--passthrough: ${problem}`);
+  }
+  const noProxy = flags.noProxy ?? (typeof flags.proxy === 'string' ? flags.proxy : undefined);
+  capture.protocols = { upstreamProxy: flags.upstreamProxy, noProxy, passthrough: flags.passthrough ?? [], learn: flags.learn !== false };
   return {
     capture,
     upstreamProxy: flags.upstreamProxy,
-    noProxy: flags.noProxy,
+    noProxy: flags.noProxy ?? (typeof flags.proxy === 'string' ? flags.proxy : undefined),
     passthrough: flags.passthrough ?? [],
     learn: flags.learn !== false,
     quiet: !!flags.quiet,

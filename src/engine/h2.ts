@@ -133,7 +133,17 @@ export class H2UpstreamPool {
     const connect = this.connector.connect.bind(this.connector);
     const t0 = performance.now();
     const started = (async (): Promise<Upstream> => {
-      const socket = (await connect(target, ['h2', 'http/1.1'])) as tls.TLSSocket;
+      let socket: tls.TLSSocket;
+      try {
+        socket = (await connect(target, ['h2', 'http/1.1'])) as tls.TLSSocket;
+      } catch (e) {
+        // A connector without raw connections (some capture modes) serves over its h1 agents.
+        if ((e as NodeJS.ErrnoException).code === 'NO_CONNECT') {
+          this.h1Origins.add(key);
+          return { kind: 'h1' };
+        }
+        throw e;
+      }
       const tlsDone = since(ex);
       if (socket.alpnProtocol !== 'h2') {
         this.h1Origins.add(key);

@@ -7,6 +7,7 @@ import { isCertificateRejection, PassthroughPolicy } from './passthrough.js';
 import type { ProxyExtensions, ProxyServer } from './proxy.js';
 import { runTunnel } from './tunnel.js';
 import { ChainingConnector, resolveUpstreamProxy, withoutSelf, type UpstreamProxySettings } from './upstream-proxy.js';
+import type { UpstreamConnector } from './upstream.js';
 import { handleWebSocketUpgrade } from './websocket.js';
 
 export interface ProtocolSupportOptions {
@@ -25,6 +26,8 @@ export interface ProtocolSupportOptions {
   http2?: boolean;
   insecureUpstream?: boolean;
   upstreamCa?: string[];
+  /** How upstreams are reached when not chained (e.g. a capture mode's connector). */
+  base?: UpstreamConnector;
   /** WebSocket bytes kept per message in the record. */
   maxMessage?: number;
   /** Lines for the user (learned hosts, protocol violations, failed tunnels). */
@@ -44,13 +47,22 @@ export interface ProtocolSupport {
 /** Throws UpstreamProxyError (code BAD_UPSTREAM_PROXY) for a bad --upstream-proxy / env URL. */
 export function createProtocolSupport(opts: ProtocolSupportOptions = {}): ProtocolSupport {
   const env = opts.env ?? process.env;
-  let settings = resolveUpstreamProxy({ flag: opts.upstreamProxy, noProxy: opts.noProxy, env });
-  const connector = new ChainingConnector({ settings, insecure: opts.insecureUpstream, extraCa: opts.upstreamCa });
+  const log = opts.log;
+  let settings: UpstreamProxySettings;
+  try {
+    settings = resolveUpstreamProxy({ flag: opts.upstreamProxy, noProxy: opts.noProxy, env });
+  } catch (e) {
+    // A bad flag is the caller's to report (the CLI checks it first); a bad environment value
+    // must not stop the proxy: it goes direct and says why.
+    if (opts.upstreamProxy) throw e;
+    log?.(`agenttap: ignoring the proxy environment: ${(e as Error).message}`);
+    settings = resolveUpstreamProxy({ noProxy: opts.noProxy, env: {} });
+  }
+  const connector = new ChainingConnector({ settings, insecure: opts.insecureUpstream, extraCa: opts.upstreamCa, base: opts.base });
   const pool = new H2UpstreamPool(connector);
   connector.onDestroy(() => pool.destroy());
   const front = new H2Front({ pool });
   const policy = new PassthroughPolicy({ patterns: opts.passthrough, home: opts.home, learn: opts.learn });
-  const log = opts.log;
   let bound: ProxyServer | undefined;
 
   const extensions: ProxyExtensions = {

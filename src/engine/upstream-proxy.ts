@@ -236,24 +236,28 @@ export function connectViaProxy(proxy: UpstreamProxy, target: { host: string; po
 
 export interface ChainingConnectorOptions extends DirectConnectorOptions {
   settings?: UpstreamProxySettings;
+  /** How targets that skip the chained proxy are reached (default: a DirectConnector). */
+  base?: UpstreamConnector;
 }
 
 /**
  * The engine's UpstreamConnector with chaining: targets that need the chained proxy get agents
  * whose sockets are CONNECT tunnels through it (TLS to the target on top for https); the rest
- * go direct. `onDestroy` lets protocol modules (the h2 session pool) close with the engine.
+ * go through the base connector. `onDestroy` lets protocol modules (the h2 session pool) close
+ * with the engine.
  */
 export class ChainingConnector implements UpstreamConnector {
-  private readonly direct: DirectConnector;
+  private readonly direct: UpstreamConnector;
   private readonly tlsOptions: tls.ConnectionOptions;
   private readonly agents = new Map<string, http.Agent>();
   private readonly destroyHooks: (() => void)[] = [];
 
   constructor(private readonly opts: ChainingConnectorOptions = {}) {
     this.opts = { ...opts };
-    this.direct = new DirectConnector(opts);
-    this.tlsOptions = { rejectUnauthorized: !opts.insecure };
-    if (opts.extraCa?.length) this.tlsOptions.ca = [...tls.rootCertificates, ...opts.extraCa];
+    this.direct = opts.base ?? new DirectConnector(opts);
+    // One shared context (a per-connection `ca` list would be rebuilt on every connection).
+    const secureContext = tls.createSecureContext(opts.extraCa?.length ? { ca: [...tls.rootCertificates, ...opts.extraCa] } : {});
+    this.tlsOptions = { rejectUnauthorized: !opts.insecure, secureContext };
   }
 
   get settings(): UpstreamProxySettings | undefined {
@@ -298,7 +302,10 @@ export class ChainingConnector implements UpstreamConnector {
 
   async connect(target: UpstreamTarget, alpn?: string[]): Promise<net.Socket> {
     const proxy = proxyFor(this.opts.settings, target);
-    if (!proxy) return this.direct.connect(target, alpn);
+    if (!proxy) {
+      if (!this.direct.connect) throw new UpstreamProxyError('NO_CONNECT', 'this upstream connector cannot open raw connections');
+      return this.direct.connect(target, alpn);
+    }
     const raw = await connectViaProxy(proxy, target);
     if (!target.tls) return raw;
     return new Promise((resolve, reject) => {

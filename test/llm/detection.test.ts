@@ -141,6 +141,7 @@ test('agents and SDKs are named from their headers', () => {
   const cases: [HeaderList, string][] = [
     [[['user-agent', 'claude-cli/1.0.6 (external, cli)'], ['x-stainless-lang', 'js'], ['anthropic-version', '2023-06-01']], 'claude-code'],
     [[['x-claude-code-session-id', 'abc'], ['user-agent', 'Anthropic/JS 0.60.0']], 'claude-code'],
+    [[['anthropic-beta', 'claude-code-20250219,oauth-2025-04-20'], ['user-agent', 'Anthropic/JS 0.60.0']], 'claude-code'],
     [[['originator', 'codex_cli_rs'], ['user-agent', 'codex_cli_rs/0.58.0 (Debian 12; x86_64) xterm']], 'codex'],
     [[['user-agent', 'GeminiCLI/0.1.5 (linux; x64)'], ['x-goog-api-client', 'gl-node/20.0.0']], 'gemini-cli'],
     [[['user-agent', 'opencode/0.3.110 ai-sdk/provider-utils/3.0.0']], 'opencode'],

@@ -129,6 +129,16 @@ export function register(program: Command): void {
         buffer: parseBuffer(flags.uiBuffer),
         background: true,
       });
+      // Signal handlers first: a script may stop us as soon as it reads the URL.
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void server.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
       // The page opens while a big capture is still being indexed; the summary follows.
       process.stdout.write(`agenttap inspector: ${server.url}\npress Ctrl-C to stop\n`);
       void server.ready.then(async () => {
@@ -138,14 +148,6 @@ export function register(program: Command): void {
         const bad = server.store.badCount;
         process.stdout.write(`${server.store.size} exchanges from ${file}${bad ? ` (${bad} bad lines skipped)` : ''}\n`);
       }, (e: Error) => process.stderr.write(`agenttap: could not read ${file}: ${e.message}\n`));
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void server.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await stopped;
     });
 }

@@ -10,7 +10,7 @@
 // (decodeFlat), unknown sub-messages are shown through the schema-less decoder.
 import { readFileSync } from 'node:fs';
 import { bodyBytes, headerValue, type CaptureRecord, type HeaderList, type RecordBody } from '../capture/record.js';
-import { parseHex } from '../protocols/binary-text.js';
+import { concatBytes, parseHex } from '../protocols/binary-text.js';
 import { decodeBinaryBody, formatOfContentType } from '../protocols/binary-body.js';
 import { ConnectStreamDecoder, parseConnectUnaryError, type ConnectEvent } from '../protocols/connect-envelope.js';
 import { GrpcWebDecoder, type GrpcWebEvent } from '../protocols/grpc-web.js';
@@ -557,6 +557,17 @@ export class CursorResponseStream {
     if (format === 'grpc-web' || format === 'grpc-web-text') {
       const g = new GrpcWebDecoder({ text: format === 'grpc-web-text', ...(this.encoding ? { encoding: this.encoding } : {}) });
       return { push: (c) => g.push(c), finish: () => g.finish() };
+    }
+    if (format === 'protobuf') {
+      // A unary response: the whole body is one message.
+      const parts: Uint8Array[] = [];
+      return {
+        push: (c) => (parts.push(c), []),
+        finish: () => {
+          const payload = concatBytes(parts);
+          return [{ type: 'message', frame: { offset: 0, flags: 0, length: payload.length, payload, compressed: false } }];
+        },
+      };
     }
     // Envelope flags are 0x00-0x03 or 0x80; a printable first byte is SSE text ("data: …").
     if (firstByte >= 0x20 && firstByte < 0x80) {

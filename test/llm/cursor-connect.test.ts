@@ -296,3 +296,9 @@ test('compressed messages use the connect-content-encoding the response names (b
   const asGzip = cursorRecord({ path: RUN, responseBody: body });
   assert.match(cursorConnect.parseResponse(asGzip).error ?? '', /does not inflate as gzip/);
 });
+
+test('a unary application/proto response is read as one message', () => {
+  const body = encode(Server(), { interaction_update: { text_delta: { text: 'one shot' } } });
+  const rec = cursorRecord({ path: RUN, responseBody: body, responseContentType: 'application/proto' });
+  assert.deepEqual(cursorConnect.parseResponse(rec), { turns: [{ role: 'assistant', blocks: [{ type: 'text', text: 'one shot' }] }] });
+});

@@ -28,12 +28,12 @@ export interface ProtocolProxy {
 }
 
 export async function startProtocolProxy(
-  opts: { support?: Omit<ProtocolSupportOptions, 'home' | 'upstreamCa' | 'log'>; capture?: Partial<CaptureProxyOptions>; home?: TempDir } = {},
+  opts: { support?: Omit<ProtocolSupportOptions, 'home' | 'upstreamCa' | 'log'>; capture?: Partial<CaptureProxyOptions>; home?: TempDir; extraCa?: string[] } = {},
 ): Promise<ProtocolProxy> {
   const home = opts.home ?? tempDir('agenttap-proto-home-');
   const { ca: upstreamCa } = await upstreamTestCa();
   const logs: string[] = [];
-  const support = createProtocolSupport({ env: {}, ...opts.support, home: home.dir, upstreamCa: [upstreamCa.certPem], log: (l) => logs.push(l) });
+  const support = createProtocolSupport({ env: {}, ...opts.support, home: home.dir, upstreamCa: [upstreamCa.certPem, ...(opts.extraCa ?? [])], log: (l) => logs.push(l) });
   const cap = await startCaptureProxy({
     out: false,
     port: 0,

@@ -24,6 +24,8 @@ interface AgentCase {
   /** URL path of the model calls in the capture. */
   llmPath: RegExp;
   setup?: (home: string) => void;
+  /** Codex 0.169 talks to the Responses API over a WebSocket; the capture must hold it as one. */
+  websocket?: boolean;
 }
 
 const CASES: AgentCase[] = [
@@ -43,6 +45,7 @@ const CASES: AgentCase[] = [
     args: (p) => ['exec', '--skip-git-repo-check', p],
     env: () => ({ OPENAI_API_KEY: 'sk-test-agenttap-codex' }),
     llmPath: /^(https|wss?|http):\/\/api\.openai\.com\/v1\/responses$/,
+    websocket: true,
   },
   {
     agent: AGENTS['gemini-cli'],
@@ -106,6 +109,7 @@ for (const c of CASES) {
         }
         assert.ok(llm.some((r) => clientTexts(r).some((t) => t.includes('agenttap-tool-ok'))), 'a request carries the tool result back to the model');
         assert.equal(recs.filter((r) => r.error?.phase === 'tls').length, 0);
+        if (c.websocket) assert.ok(llm.some((r) => r.kind === 'websocket' && r.request?.url === 'wss://api.openai.com/v1/responses' && (r.ws ?? []).length > 2), 'the WebSocket transport is captured with its messages');
         assert.match(stderr, /agenttap: \d+ exchanges?.*\d+ LLM calls?/);
       } finally {
         await fake.close();

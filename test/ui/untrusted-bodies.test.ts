@@ -36,7 +36,7 @@ before(async () => {
     mode: 'forward',
     startedAt: new Date(t + 20).toISOString(),
     server: { host: 'evil.example', port: 443, tls: true },
-    request: { method: 'GET', url: `https://evil.example/${encodeURIComponent(IMG)}?q=${encodeURIComponent(SCRIPT)}`, httpVersion: '1.1', headers: [['x-evil', PAYLOAD]] },
+    request: { method: 'GET', url: `https://evil.example/${encodeURIComponent(IMG)}?q=${encodeURIComponent(SCRIPT)}`, httpVersion: '1.1', headers: [['x-evil', PAYLOAD], ['authorization', 'Bearer sk-live-secret-value-9876']] },
     response: { status: 200, httpVersion: '1.1', headers: [['content-type', 'text/html'], ['set-cookie', PAYLOAD]], body: { text: html, size: html.length } },
     timing: { ttfbMs: 5, totalMs: 6 },
     error: null,
@@ -78,7 +78,16 @@ test('HTML and script in bodies, headers, URLs and labels render as text and nev
     await page.locator('[data-tab=headers]').click();
     await page.locator('text=show secrets').click();
   }
+  await page.locator(`.row[data-id="${ids[0]}"]`).click();
+  await page.waitForSelector(`.detail-sub:has-text("${ids[0]}")`);
   await page.locator(`.row[data-id="${ids[2]}"]`).click();
+  await page.waitForSelector(`.detail-sub:has-text("${ids[2]}")`);
+  // Secrets are masked in the Headers tab until asked for, again for each exchange.
+  await page.locator('[data-tab=headers]').click();
+  const auth = page.locator('table.kv tr', { hasText: 'authorization' }).locator('td');
+  assert.equal(await auth.textContent(), '•••••••• …9876');
+  await page.locator('text=show secrets').click();
+  assert.equal(await auth.textContent(), 'Bearer sk-live-secret-value-9876');
   await page.locator('[data-tab=response]').click();
   await page.locator('[data-mode=raw]').click();
   const raw = await page.locator('[data-testid=response-raw]').textContent();

@@ -1,6 +1,6 @@
 // The Headers tab: request and response headers in wire order; secret-bearing values are masked
 // until the user asks to see them.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { HeaderList } from '../../../src/capture/record.js';
 import type { Detail } from '../../../src/server/protocol.js';
 
@@ -37,6 +37,8 @@ function Table({ title, headers, reveal }: { title: string; headers: HeaderList 
 export function HeadersTab({ detail }: { detail: Detail }) {
   const [reveal, setReveal] = useState(false);
   const r = detail.record;
+  // Secrets go back under the mask when another exchange is selected.
+  useEffect(() => setReveal(false), [r.id]);
   return (
     <div class="headers-tab">
       <div class="body-bar">

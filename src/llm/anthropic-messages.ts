@@ -2,13 +2,12 @@
 // request messages and system prompt, and the response — JSON, or an SSE stream merged the way
 // @anthropic-ai/sdk's MessageStream accumulates it (content blocks by index, deltas appended,
 // message_delta overwriting stop reason and cumulative usage).
-import type { CaptureRecord } from '../capture/record.js';
-import { forEachSseEvent } from '../protocols/sse.js';
+import { bodyText, type CaptureRecord } from '../capture/record.js';
+import { forEachSseEvent, looksLikeSse } from '../protocols/sse.js';
 import { decodeBedrockStream, isEventStream } from './bedrock-stream.js';
 import { arr, errorMessageOf, isObject, jsonStringLiteral, num, parseMaybeJson, requestJson, requestPath, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
-import { bodyText } from '../capture/record.js';
 
 type Raw = Record<string, unknown>;
 
@@ -301,7 +300,7 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
     const json = responseJson(record);
     if (isObject(json) && (json.type === 'message' || Array.isArray(json.content)) && resp.status < 400) {
       res = anthropicMessageResponse(json);
-    } else if (resp.status < 400 && /^\s*(event|data):/.test(text)) {
+    } else if (resp.status < 400 && looksLikeSse(text)) {
       res = mergeAnthropicSse(text);
     } else {
       res = { turns: [] };

@@ -4,7 +4,7 @@
 // tool_calls merged by their index, finish_reason kept, usage taken from the final usage chunk.
 // `reasoning_content` / `reasoning` deltas (DeepSeek, OpenRouter, vLLM) become thinking blocks.
 import { bodyText, type CaptureRecord } from '../capture/record.js';
-import { forEachSseEvent } from '../protocols/sse.js';
+import { forEachSseEvent, looksLikeSse } from '../protocols/sse.js';
 import { arr, errorMessageOf, isObject, jsonStringLiteral, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
@@ -69,7 +69,7 @@ export function chatRequestParts(messages: unknown): { system?: string; turns: T
     }
     leading = false;
     if (role === 'tool' || role === 'function') {
-      const block: Block = { type: 'tool_result', output: typeof m.content === 'string' ? parseToolOutput(m.content) : m.content };
+      const block: Block = { type: 'tool_result', output: m.content };
       const id = str(m.tool_call_id) ?? str(m.name);
       if (id) block.id = id;
       turns.push({ role: 'tool', blocks: [block] });
@@ -91,10 +91,6 @@ export function chatRequestParts(messages: unknown): { system?: string; turns: T
   const res: { system?: string; turns: Turn[] } = { turns };
   if (systemParts.length) res.system = systemParts.join('\n');
   return res;
-}
-
-function parseToolOutput(text: string): unknown {
-  return text;
 }
 
 export function chatTools(tools: unknown, functions?: unknown): ToolSpec[] {
@@ -300,7 +296,7 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
   let res: LlmResponse & { model?: string };
   const json = responseJson(record);
   if (isObject(json) && Array.isArray(json.choices) && resp.status < 400) res = chatCompletionResponse(json);
-  else if (resp.status < 400 && /^\s*(data|event|:)/.test(text)) res = mergeChatSse(text);
+  else if (resp.status < 400 && looksLikeSse(text)) res = mergeChatSse(text);
   else {
     res = { turns: [] };
     res.error = errorMessageOf(json ?? parseMaybeJson(text), resp.status) ?? (text.trim() === '' ? 'empty response body' : 'response body not understood (cut before the first event?)');

@@ -2,7 +2,7 @@
 // Mistral's /v1/fim/completions): a prompt (plus an optional suffix) in, text out — inline code
 // completion traffic. Streams are SSE chunks carrying choices[].text, ended by [DONE].
 import { bodyText, type CaptureRecord } from '../capture/record.js';
-import { forEachSseEvent } from '../protocols/sse.js';
+import { forEachSseEvent, looksLikeSse } from '../protocols/sse.js';
 import { chatUsage } from './openai-chat.js';
 import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, requestPath, responseJson, str } from './record-json.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse } from './types.js';
@@ -42,7 +42,7 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
   const json = responseJson(record);
   if (resp.status >= 400) error = errorMessageOf(json ?? parseMaybeJson(text), resp.status);
   else if (json !== undefined) take(json);
-  else if (/^\s*(data|event|:)/.test(text)) {
+  else if (looksLikeSse(text)) {
     done = false;
     forEachSseEvent(text, (_e, data) => {
       if (data === '[DONE]') done = true;

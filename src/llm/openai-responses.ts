@@ -4,7 +4,7 @@
 // completed / incomplete / failed) replace the snapshot, item and part events edit it in place.
 // Unlike the SDK we tolerate abbreviated streams (deltas without output_index or item ids).
 import { bodyText, type CaptureRecord, type WsMessage } from '../capture/record.js';
-import { parseSse } from '../protocols/sse.js';
+import { looksLikeSse, parseSse } from '../protocols/sse.js';
 import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, Role, ToolSpec, Turn, Usage } from './types.js';
@@ -505,7 +505,7 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
   const json = responseJson(record);
   let res: LlmResponse & { model?: string };
   if (isObject(json) && (json.object === 'response' || Array.isArray(json.output)) && resp.status < 400) res = responseObject(json);
-  else if (resp.status < 400 && /^\s*(data|event|:)/.test(text)) res = mergeResponsesSse(text);
+  else if (resp.status < 400 && looksLikeSse(text)) res = mergeResponsesSse(text);
   else {
     res = { turns: [] };
     res.error = errorMessageOf(json ?? parseMaybeJson(text), resp.status) ?? (text.trim() === '' ? 'empty response body' : 'response body not understood (cut before the first event?)');

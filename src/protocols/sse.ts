@@ -56,7 +56,7 @@ export class SseParser {
     let pos = 0;
     let cr = text.indexOf('\r');
     while (pos < len) {
-      let lf = text.indexOf('\n', pos);
+      const lf = text.indexOf('\n', pos);
       if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos);
       let end: number;
       let next: number;
@@ -76,7 +76,6 @@ export class SseParser {
       }
       this.line(text, pos, end, out);
       pos = next;
-      lf = -1;
     }
     if (pos < len) this.buffer = text.slice(pos);
     return out;

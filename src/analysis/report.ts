@@ -1,14 +1,11 @@
 // `agenttap report`: one streaming pass over the capture collects the overview, sessions and
-// stats, and renders each exchange's log entry into a temporary fragments file; the report is
-// then assembled (header and tables first, then the log grouped by session and conversation)
-// by copying fragments. Memory holds summaries and fragment offsets, never records.
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+// stats, and renders each exchange's log entry as a fragment (kept in memory up to a budget,
+// spilled to a temporary file beyond); the report is then assembled (header and tables first,
+// then the log grouped by session and conversation). Memory never holds records.
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readAnnotations } from './annotations.js';
+import { FragmentStore } from './fragment-store.js';
 import { HttpOverview } from './http-overview.js';
 import type { ExchangeView } from './report-view.js';
 import { ViewContext } from './report-view.js';
@@ -46,16 +43,14 @@ export interface ReportOptions {
   gapSeconds?: number;
   progress?: string;
   onWarning?(message: string): void;
+  /** Rendered log kept in memory up to this many characters, then spilled to a temp file. */
+  memoryBudgetChars?: number;
 }
 
 export async function writeReport(file: string, renderer: ReportRenderer, out: Writable, options: ReportOptions = {}): Promise<ReportData> {
   const annotations = readAnnotations(file, options.onWarning);
-  const dir = await mkdtemp(join(tmpdir(), 'agenttap-report-'));
-  const fragmentsPath = join(dir, 'fragments');
-  const fragments = createWriteStream(fragmentsPath, { highWaterMark: 1 << 20 });
-  const index = new Map<string, [number, number]>();
+  const fragments = new FragmentStore(options.memoryBudgetChars);
   const others: string[] = [];
-  let written = 0;
   const overview = new HttpOverview();
   const byModel = new StatsAccumulator();
   const bySession = new StatsAccumulator();
@@ -69,16 +64,11 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
         overview.add(record, summary);
         if (summary.llm) byModel.add(summary, groupKey(summary, 'model'));
         if (assignment.session) bySession.add(summary, assignment.session);
-        const text = renderer.exchange(views.view(item));
-        const bytes = Buffer.byteLength(text);
-        index.set(record.id, [written, bytes]);
-        written += bytes;
         if (!assignment.conversation) others.push(record.id);
-        if (!fragments.write(text)) await once(fragments, 'drain');
+        await fragments.add(record.id, renderer.exchange(views.view(item)));
       },
     });
-    fragments.end();
-    await once(fragments, 'finish');
+    await fragments.seal();
     const data: ReportData = {
       file,
       generatedAt: new Date().toISOString(),
@@ -109,29 +99,29 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
       order.push({ text: renderer.othersEnd() });
     }
     order.push({ text: renderer.tail(data) });
-    const handle = await open(fragmentsPath, 'r');
-    try {
-      // Fragments are read in parallel batches and written in order, one write per batch.
-      const BATCH = 256;
-      for (let i = 0; i < order.length; i += BATCH) {
-        const parts = await Promise.all(
-          order.slice(i, i + BATCH).map(async (item) => {
-            if (typeof item !== 'string') return Buffer.from(item.text);
-            const at = index.get(item);
-            if (!at) return Buffer.alloc(0);
-            const buf = Buffer.allocUnsafe(at[1]);
-            await handle.read(buf, 0, at[1], at[0]);
-            return buf;
-          }),
-        );
-        if (!out.write(Buffer.concat(parts))) await once(out, 'drain');
+    const BATCH = 256;
+    for (let i = 0; i < order.length; i += BATCH) {
+      const slice = order.slice(i, i + BATCH);
+      const got = await fragments.get(slice.filter((x): x is string => typeof x === 'string'));
+      let k = 0;
+      let chunk = '';
+      const buffers: (string | Buffer)[] = [];
+      for (const item of slice) {
+        const part = typeof item === 'string' ? got[k++]! : item.text;
+        if (typeof part === 'string') chunk += part;
+        else {
+          if (chunk) buffers.push(chunk);
+          chunk = '';
+          buffers.push(part);
+        }
       }
-    } finally {
-      await handle.close();
+      if (chunk) buffers.push(chunk);
+      let ok = true;
+      for (const b of buffers) ok = out.write(b) && ok;
+      if (!ok) await once(out, 'drain');
     }
     return data;
   } finally {
-    fragments.destroy();
-    await rm(dir, { recursive: true, force: true });
+    await fragments.close();
   }
 }

@@ -16,6 +16,7 @@ import { formatProtobufTree, hexDump } from '../protocols/protobuf-format.js';
 import { decodeWithSchema, loadProtoSchema, methodForPath, protoFilesIn, type ProtoSchema } from '../protocols/protobuf-schema.js';
 import { decodeProtobuf } from '../protocols/protobuf-schemaless.js';
 import { extractReadableText } from '../protocols/readable-text.js';
+import { cursorAgentSide, describeCursorMessage } from '../llm/cursor-connect.js';
 import { CliError, usageError } from './errors.js';
 
 interface DecodeFlags {
@@ -30,6 +31,7 @@ interface DecodeFlags {
   encoding?: string;
   capture?: string;
   id?: string;
+  cursor?: string;
   raw?: boolean;
   json?: boolean;
   text?: boolean;
@@ -54,6 +56,7 @@ export function register(program: Command): void {
     .option('--encoding <name>', 'compression of enveloped messages with the compressed flag (gzip, br, deflate; default gzip)')
     .option('--capture <file>', 'decode a body from a capture file (with --id; the request body, or the response with --response)')
     .option('--id <id>', 'with --capture: the record id (or its start; the first match is taken)')
+    .option('--cursor <side>', 'name Cursor agent.v1 messages (client or server), as the Cursor sniffer does; automatic with --capture')
     .option('--raw', 'show a hex dump beside the tree')
     .option('--text', 'also list readable text: prompts, tool names, URLs')
     .option('--json', 'JSON Lines: one object per message, end-of-stream, trailers and error')
@@ -150,6 +153,7 @@ async function fromCapture(flags: DecodeFlags, schema: ProtoSchema | undefined):
   next.contentType ??= headerValue(side.headers, 'content-type');
   next.encoding ??= headerValue(side.headers, 'connect-content-encoding') ?? headerValue(side.headers, 'grpc-encoding');
   if (!next.type && !next.path && schema && record.request && methodForPath(schema, record.request.url)) next.path = record.request.url;
+  next.cursor ??= record.request ? cursorAgentSide(record.request.url, Boolean(flags.response)) : undefined;
   return { input: { bytes: bodyBytes(side.body), encoding: `${name} body of ${record.id}` }, flags: next };
 }
 
@@ -205,6 +209,8 @@ function show(input: Input, flags: DecodeFlags, schema: ProtoSchema | undefined,
   const contentType = flags.contentType && input.encoding === 'base64' ? flags.contentType.replace(/grpc-web-text/i, 'grpc-web') : flags.contentType;
   const body = decodeBinaryBody(input.bytes, { ...(contentType ? { contentType } : {}), ...(flags.encoding ? { encoding: flags.encoding } : {}) });
   const typeName = pickType(flags, schema);
+  if (flags.cursor !== undefined && flags.cursor !== 'client' && flags.cursor !== 'server') throw usageError(`--cursor takes client or server, not "${flags.cursor}"`);
+  const side = flags.cursor as 'client' | 'server' | undefined;
   if (!flags.json) {
     out(`Analyzing ${input.bytes.length} bytes (${input.encoding}${body.format === 'protobuf' ? '' : `, ${describeFormat(body)}`})...`);
     out('');
@@ -216,6 +222,8 @@ function show(input: Input, flags: DecodeFlags, schema: ProtoSchema | undefined,
     if (flags.json) {
       const line: Record<string, unknown> = { type: 'message', index: i, offset: m.offset, size: m.payload.length };
       if (many) Object.assign(line, { flags: m.flags, compressed: m.compressed });
+      const label = side ? describeCursorMessage(m.payload, side) : undefined;
+      if (label) line.cursor = label;
       line.fields = tree.fields;
       if (tree.error) line.error = tree.error;
       if (schemaResult) line.schema = schemaResult;
@@ -223,7 +231,9 @@ function show(input: Input, flags: DecodeFlags, schema: ProtoSchema | undefined,
       if (flags.text) line.text = extractReadableText(m.payload);
       out(JSON.stringify(line));
     } else {
-      if (many) out(`── message ${i + 1} @${m.offset} (flags 0x${m.flags.toString(16).padStart(2, '0')}, ${m.length} bytes${m.compressed ? `, inflated to ${m.payload.length}` : ''}) ──`);
+      const label = side ? describeCursorMessage(m.payload, side) : undefined;
+      if (many) out(`── message ${i + 1} @${m.offset} (flags 0x${m.flags.toString(16).padStart(2, '0')}, ${m.length} bytes${m.compressed ? `, inflated to ${m.payload.length}` : ''})${label ? ` ${label}` : ''} ──`);
+      else if (label) out(`── ${label} ──`);
       if (flags.raw) {
         for (const l of hexDump(m.payload)) out(l);
         out('');

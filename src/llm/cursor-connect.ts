@@ -514,6 +514,39 @@ function bidiAppendPayload(bytes: Uint8Array, d: CursorData): Uint8Array | undef
   return f.bytes;
 }
 
+/** Which agent.v1 message type a body of this URL holds: client messages up, server messages down. */
+export function cursorAgentSide(url: string, response: boolean): 'client' | 'server' | undefined {
+  const route = routeOfUrl(url, cursorData());
+  if (route === 'agent') return response ? 'server' : 'client';
+  if (route === 'agentSse' && response) return 'server';
+  return undefined;
+}
+
+/**
+ * Names an agent.v1 message the way the Cursor sniffer does ("interaction_update.text_delta",
+ * "exec_server_message.shell"), from the data table; undefined when the top field is unknown.
+ */
+export function describeCursorMessage(payload: Uint8Array, side: 'client' | 'server'): string | undefined {
+  const d = cursorData();
+  const a = d.agent;
+  const top = flat(payload)[0];
+  if (!top) return undefined;
+  const kind = (side === 'server' ? a.serverMessage : a.clientMessage)[String(top.field)];
+  if (!kind || !top.bytes) return kind;
+  const inner = flat(top.bytes);
+  if (kind === 'interaction_update') {
+    const u = inner[0];
+    const name = u ? a.interactionUpdate[String(u.field)] : undefined;
+    return name ? `${kind}.${name}` : kind;
+  }
+  if (kind === 'exec_server_message' || kind === 'exec_client_message') {
+    const spec = kind === 'exec_server_message' ? a.execServerMessage : a.execClientMessage;
+    const k = inner.map((f) => spec.kinds[String(f.field)]).find(Boolean);
+    return k ? `${kind}.${k}` : kind;
+  }
+  return kind;
+}
+
 /**
  * Merges a Cursor response stream (Connect envelopes, the SSE-of-base64 form, or gRPC-web) chunk by
  * chunk into the normalized response: what a live view shows while the stream is still running.

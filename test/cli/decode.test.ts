@@ -8,7 +8,7 @@ import { concatBytes } from '../../src/protocols/binary-text.js';
 import { encodeConnectEndStream, encodeConnectMessage } from '../../src/protocols/connect-envelope.js';
 import { encodeGrpcWebTrailers } from '../../src/protocols/grpc-web.js';
 import { encodeFrame } from '../../src/protocols/length-prefixed-frames.js';
-import { cursorRecord, encode, fullProto, fullType, liteProto, payloadDir } from '../support/cursor-protos.js';
+import { agentType, cursorRecord, encode, fullProto, fullType, liteProto, payloadDir } from '../support/cursor-protos.js';
 
 const HELLO = '0a0568656c6c6f1205776f726c64';
 const home = tempDir('agenttap-decode-home-');
@@ -176,6 +176,37 @@ test('decode --capture FILE --id ID: a record body, its type taken from the URL 
     const missing = await runCli(['decode', '--capture', file, '--id', 'ffffffff'], { env });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no record with id ffffffff/);
+  } finally {
+    h.cleanup();
+  }
+});
+
+test('--cursor names agent.v1 messages like the Cursor sniffer; --capture does it by itself for agent paths', async () => {
+  const S = agentType('AgentServerMessage');
+  const stream = concatBytes([
+    encodeConnectMessage(encode(S, { interaction_update: { text_delta: { text: 'Sure.' } } })),
+    encodeConnectMessage(encode(S, { exec_server_message: { id: 1, shell: { command: "echo 'hello world'", cwd: '/home/user' } } })),
+    encodeConnectMessage(encode(S, { interaction_update: { turn_ended: {} } })),
+    encodeConnectEndStream({}),
+  ]);
+  const r = await runCli(['decode', '--cursor', 'server', Buffer.from(stream).toString('hex')], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /── message 1 @0 \(flags 0x00, \d+ bytes\) interaction_update\.text_delta ──/);
+  assert.match(r.stdout, /── message 2 @\d+ \(flags 0x00, \d+ bytes\) exec_server_message\.shell ──\nfield 2 \(wire=2\): \{\n {2}field 1 \(wire=0\): 1\n {2}field 2 \(wire=2\): \{\n {4}field 1 \(wire=2\): "echo 'hello world'"/);
+  assert.match(r.stdout, /interaction_update\.turn_ended ──/);
+  const bad = await runCli(['decode', '--cursor', 'sideways', HELLO], { env });
+  assert.equal(bad.code, 2);
+
+  const h = tempDir('agenttap-decode-cursor-');
+  try {
+    const file = h.file('cap.jsonl');
+    const rec = cursorRecord({ path: '/agent.v1.AgentService/Run', requestBody: encodeConnectMessage(encode(agentType('AgentClientMessage'), { run_request: { user_message: { text: 'hi' } } })), responseBody: stream });
+    writeFileSync(file, JSON.stringify(rec) + '\n');
+    const down = await runCli(['decode', '--capture', file, '--id', rec.id.slice(0, 13), '--response', '--json'], { env });
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(down.stdout.trim().split('\n').map((l) => JSON.parse(l).cursor ?? JSON.parse(l).type), ['interaction_update.text_delta', 'exec_server_message.shell', 'interaction_update.turn_ended', 'end']);
+    const up = await runCli(['decode', '--capture', file, '--id', rec.id], { env });
+    assert.match(up.stdout, /run_request ──/);
   } finally {
     h.cleanup();
   }

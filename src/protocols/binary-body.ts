@@ -3,11 +3,9 @@
 // gRPC-web (binary and text), the SSE-of-base64 form and bare (unary) protobuf are recognised.
 import { decodeConnectStream, parseEndStream, type ConnectEndStream } from './connect-envelope.js';
 import type { DecodeIssue } from './decode-issue.js';
-import { decodeGrpcStream, type GrpcStatus } from './grpc.js';
-import { decodeGrpcWeb } from './grpc-web.js';
+import { decodeGrpcStream, grpcStatus, type GrpcStatus } from './grpc.js';
+import { decodeGrpcWeb, parseTrailerBlock } from './grpc-web.js';
 import { FrameDecoder, looksLikeFrames, type Frame, type FrameDecoderOptions } from './length-prefixed-frames.js';
-import { parseTrailerBlock } from './grpc-web.js';
-import { grpcStatus } from './grpc.js';
 import { decodeSseEnvelopes } from './sse-envelopes.js';
 
 export type BodyFormat = 'connect' | 'grpc' | 'grpc-web' | 'grpc-web-text' | 'sse-envelopes' | 'envelopes' | 'protobuf' | 'json';

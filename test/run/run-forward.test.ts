@@ -135,6 +135,17 @@ test('run: command not found is exit 127 with one clear line; unknown target is 
   const list = await runCli(['run', '--list-targets'], { env: env(home) });
   assert.equal(list.code, 0);
   for (const name of ['claude-code', 'codex', 'gemini-cli', 'opencode', 'aider', 'cursor', 'generic', 'openai-sdk', 'anthropic-sdk', 'gemini-sdk']) assert.match(list.stdout, new RegExp(`^${name} `, 'm'));
+  // A port in use: one line, exit 1, and the command never starts.
+  const net = await import('node:net');
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  const port = (busy.address() as import('node:net').AddressInfo).port;
+  const marker = join(home, 'started');
+  const inUse = await runCli(['run', '--port', String(port), '--', '/bin/sh', '-c', `touch ${marker}`], { env: env(home) });
+  busy.close();
+  assert.equal(inUse.code, 1);
+  assert.match(inUse.stderr, new RegExp(`^agenttap: port ${port} on 127\\.0\\.0\\.1 is in use`, 'm'));
+  assert.equal((await import('node:fs')).existsSync(marker), false);
   const cursor = await runCli(['run', '--target', 'cursor'], { env: env(home) });
   assert.equal(cursor.code, 0);
   assert.match(cursor.stdout, /"http\.proxy"/);

@@ -22,7 +22,7 @@ export function register(program: Command): void {
       try {
         const instance = opts.dataset
           ? await loadInstanceFromFile(opts.dataset, index, (l) => process.stderr.write(`${l}\n`))
-          : await loadInstanceFromHub(opts.hfDataset, opts.split, index);
+          : await loadInstanceFromHub(opts.hfDataset, opts.split, index, process.env['AGENTTAP_HF_DATASETS_SERVER'] || undefined);
         process.stderr.write(`instance ${instance.instance_id} (${instance.repo} @ ${instance.base_commit.slice(0, 12)})\n`);
         const t = await prepareTask(instance, {
           outDir: opts.out,

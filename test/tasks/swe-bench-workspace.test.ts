@@ -67,3 +67,34 @@ test('task swe-bench: out-of-range index, missing dataset and bad instances are 
   assert.equal(usage.code, 2);
   assert.equal(existsSync(join(work, 'o', 'TASK.md')), false);
 });
+
+test('task swe-bench without --dataset reads the row from the Hugging Face datasets server API', async () => {
+  const http = await import('node:http');
+  const repo = makeRepo();
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.url ?? '');
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname !== '/rows' || u.searchParams.get('offset') !== '3') {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":"no"}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ rows: [{ row_idx: 3, row: { instance_id: 'acme__calc-9', repo: 'acme/calc', base_commit: repo.first, problem_statement: 'from the hub' } }] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    const out = join(mkdtempSync(join(tmpdir(), 'agenttap-swe-hub-')), 'ws');
+    const r = await runCli(['task', 'swe-bench', '--index', '3', '-o', out, '--repo-url', repo.dir], { env: { ...process.env, AGENTTAP_HF_DATASETS_SERVER: `http://127.0.0.1:${port}` } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(seen, ['/rows?dataset=princeton-nlp%2FSWE-bench_Lite&config=default&split=test&offset=3&length=1']);
+    assert.match(readFileSync(join(out, 'TASK.md'), 'utf8'), /from the hub/);
+    const missing = await runCli(['task', 'swe-bench', '--index', '4', '-o', out], { env: { ...process.env, AGENTTAP_HF_DATASETS_SERVER: `http://127.0.0.1:${port}` } });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /datasets server answered 404/);
+  } finally {
+    server.close();
+  }
+});

@@ -131,6 +131,7 @@ interface Client {
   watch?: string;
   detailTimer?: NodeJS.Timeout;
   detailPending?: boolean;
+  detailBusy?: boolean;
 }
 
 export async function startInspector(options: InspectorOptions): Promise<InspectorServer> {
@@ -225,27 +226,39 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   }
 
   function scheduleDetail(c: Client): void {
-    if (c.detailTimer) {
+    if (c.detailTimer || c.detailBusy) {
       c.detailPending = true;
       return;
     }
-    void pushDetail(c);
-    c.detailTimer = setTimeout(() => {
-      c.detailTimer = undefined;
-      if (c.detailPending) {
-        c.detailPending = false;
-        scheduleDetail(c);
-      }
-    }, 100);
+    // The whole detail is resent while a stream grows: 10 times a second for a small one, less
+    // often when the conversation is big (a long agent history is megabytes per push).
+    c.detailBusy = true;
+    void pushDetail(c).then((bytes) => {
+      c.detailBusy = false;
+      if (!clients.has(c)) return;
+      c.detailTimer = setTimeout(
+        () => {
+          c.detailTimer = undefined;
+          if (c.detailPending) {
+            c.detailPending = false;
+            scheduleDetail(c);
+          }
+        },
+        bytes > 1 << 20 ? 1000 : bytes > 256 << 10 ? 400 : 100,
+      );
+    });
   }
 
-  async function pushDetail(c: Client): Promise<void> {
+  async function pushDetail(c: Client): Promise<number> {
     const id = c.watch;
-    if (!id) return;
+    if (!id) return 0;
     const entry = stores.get(c.store);
-    if (!entry) return;
+    if (!entry) return 0;
     const detail = await buildDetail(entry.store, llm, id, entry.annotations[id]).catch(() => undefined);
-    if (detail && c.watch === id) send(c, { type: 'detail', id, detail });
+    if (!detail || c.watch !== id || c.ws.readyState !== WebSocket.OPEN) return 0;
+    const text = JSON.stringify({ type: 'detail', id, detail } satisfies ServerMessage);
+    c.ws.send(text);
+    return text.length;
   }
 
   function wireStore(entry: StoreEntry): void {
@@ -639,6 +652,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
         if (c.detailTimer) clearTimeout(c.detailTimer);
         c.ws.terminate();
       }
+      clients.clear();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .option('--capture <file>', 'decode a body from a capture file (with --id; the request body, or the response with --response)')
     .option('--id <id>', 'with --capture: the record id (or its start; the first match is taken)')
     .option('--cursor <side>', 'name Cursor agent.v1 messages (client or server), as the Cursor sniffer does; automatic with --capture')
-    .option('--raw', 'show a hex dump beside the tree')
+    .option('--raw', 'show the bytes of each field beside the tree (and a hex dump of what did not decode)')
     .option('--text', 'also list readable text: prompts, tool names, URLs')
     .option('--json', 'JSON Lines: one object per message, end-of-stream, trailers and error')
     .option('--interactive', 'a prompt: hex …, b64 …, file …, q')
@@ -234,11 +234,12 @@ function show(input: Input, flags: DecodeFlags, schema: ProtoSchema | undefined,
       const label = side ? describeCursorMessage(m.payload, side) : undefined;
       if (many) out(`── message ${i + 1} @${m.offset} (flags 0x${m.flags.toString(16).padStart(2, '0')}, ${m.length} bytes${m.compressed ? `, inflated to ${m.payload.length}` : ''})${label ? ` ${label}` : ''} ──`);
       else if (label) out(`── ${label} ──`);
-      if (flags.raw) {
-        for (const l of hexDump(m.payload)) out(l);
-        out('');
+      // --raw: each line shows its bytes beside it; when decoding stopped early, a dump shows the rest.
+      for (const l of formatProtobufTree(tree.fields, flags.raw ? { raw: m.payload, rawEnd: tree.bytesRead } : {})) out(l);
+      if (flags.raw && tree.bytesRead < m.payload.length) {
+        out(`Bytes from offset ${tree.bytesRead} on, not decoded:`);
+        for (const l of hexDump(m.payload.subarray(tree.bytesRead))) out(l);
       }
-      for (const l of formatProtobufTree(tree.fields)) out(l);
       if (schemaResult) {
         out('');
         if (schemaResult.value) {

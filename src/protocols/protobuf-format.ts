@@ -15,27 +15,53 @@ export interface FormatOptions {
   maxHexBytes?: number;
   /** Show each field's offset (`@12`). */
   offsets?: boolean;
+  /**
+   * The bytes the tree was decoded from (with `rawEnd`, where decoding stopped): each line then shows
+   * the bytes it came from beside it (a container shows its tag and length).
+   */
+  raw?: Uint8Array;
+  rawEnd?: number;
+}
+
+/** Bytes shown beside one line before they are cut with "…". */
+const RAW_BYTES_PER_LINE = 12;
+
+interface Line {
+  text: string;
+  raw?: string;
 }
 
 export function formatProtobufTree(fields: PbField[], opts: FormatOptions = {}): string[] {
-  const lines: string[] = [];
-  write(fields, '', opts, lines);
-  return lines;
+  const lines: Line[] = [];
+  write(fields, '', opts, lines, opts.rawEnd ?? opts.raw?.length ?? 0);
+  if (!opts.raw) return lines.map((l) => l.text);
+  const width = Math.min(72, Math.max(32, ...lines.filter((l) => l.raw).map((l) => l.text.length))) + 2;
+  return lines.map((l) => (l.raw ? `${l.text.length < width ? l.text.padEnd(width) : `${l.text}  `}${l.raw}` : l.text));
 }
 
-function write(fields: PbField[], pad: string, opts: FormatOptions, lines: string[]): void {
+function write(fields: PbField[], pad: string, opts: FormatOptions, lines: Line[], end: number): void {
   const unit = opts.indent ?? '  ';
-  for (const f of fields) {
+  fields.forEach((f, i) => {
+    // A field runs to the next sibling's tag, the last one to the end of its parent.
+    const fieldEnd = i + 1 < fields.length ? fields[i + 1]!.offset : end;
     const head = `${pad}field ${f.field} (wire=${f.wire})${opts.offsets ? ` @${f.offset}` : ''}: `;
     const v = f.value;
     if (v.kind === 'message' || v.kind === 'group') {
-      lines.push(`${head}${v.kind === 'group' ? 'group ' : ''}{`);
-      write(v.fields, pad + unit, opts, lines);
-      lines.push(`${pad}}`);
+      const headerEnd = v.kind === 'message' && f.size !== undefined ? fieldEnd - f.size : v.fields[0]?.offset ?? fieldEnd;
+      lines.push({ text: `${head}${v.kind === 'group' ? 'group ' : ''}{`, ...rawOf(opts.raw, f.offset, headerEnd) });
+      write(v.fields, pad + unit, opts, lines, fieldEnd);
+      lines.push({ text: `${pad}}` });
     } else {
-      lines.push(head + formatScalar(v, opts));
+      lines.push({ text: head + formatScalar(v, opts), ...rawOf(opts.raw, f.offset, fieldEnd) });
     }
-  }
+  });
+}
+
+function rawOf(raw: Uint8Array | undefined, start: number, end: number): { raw?: string } {
+  if (!raw || end <= start || start < 0 || end > raw.length) return {};
+  const n = Math.min(end - start, RAW_BYTES_PER_LINE);
+  const hex = Array.from(raw.subarray(start, start + n), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return { raw: end - start > n ? `${hex} … (${end - start} bytes)` : hex };
 }
 
 export function formatScalar(v: PbValue, opts: FormatOptions = {}): string {

@@ -10,6 +10,7 @@ import { exchangeJson, exchangeLine } from './exchange-log.js';
 import { addProxyOptions, parseProxyFlags, type ProxyFlags } from './proxy-options.js';
 import { llmLogFields, llmLogSuffix } from '../llm/log-summary.js';
 import { agenttapHome } from '../engine/home.js';
+import { createClientProcessResolver, pidAnnotator } from '../engine/client-process.js';
 import { startLiveInspector } from './ui.js';
 import {
   addCaptureModeOptions,
@@ -43,7 +44,17 @@ export function register(program: Command): void {
     if (await handleCaptureModesEarly(flags, modeFlags, home, typeof parsed.capture.port === 'number' && parsed.capture.port > 0 ? parsed.capture.port : 8080, say)) return;
     const connector = await captureModeConnector(modeFlags);
     if (connector) parsed.capture.connector = connector;
+    // Which local process each exchange came from (pid + name), looked up from the socket.
+    const listenPorts: number[] = [];
+    const attribute = pidAnnotator(createClientProcessResolver(), () => listenPorts);
+    const previousAnnotate = parsed.capture.annotate;
+    parsed.capture.annotate = (r, phase) => {
+      previousAnnotate?.(r, phase);
+      attribute(r, phase);
+    };
     const cp = await startOrExplain(() => startCaptureProxy(parsed.capture));
+    if (cp.address) listenPorts.push(cp.address.port);
+    for (const l of cp.reverseListeners) listenPorts.push(l.port);
     const out = (line: string) => process.stdout.write(line + '\n');
     const file = cp.outFile ? path.resolve(cp.outFile) : undefined;
     if (parsed.json) {

@@ -177,6 +177,41 @@ export function createClientProcessResolver(opts: ResolverOptions = {}): ClientP
   };
 }
 
+/** The record fields pid attribution fills (kept structural: the engine knows no capture types). */
+interface Attributable {
+  client?: { port: number; pid?: number; process?: string };
+}
+
+/**
+ * A recorder `annotate` hook that fills client.pid / client.process, looked up when the exchange
+ * starts (the client is connected then). `ports` are our listening ports (forward + reverse),
+ * read lazily because they are known only once the proxy listens. Lookups are cached per client
+ * port for a few seconds: keep-alive connections carry many exchanges.
+ */
+export function pidAnnotator(resolver: ClientProcessResolver, ports: () => readonly number[]): (record: Attributable, phase: 'start' | 'end') => void {
+  const cache = new Map<number, { hit: ClientProcess | undefined; at: number }>();
+  return (record) => {
+    const c = record.client;
+    if (!c || c.pid !== undefined || !c.port) return;
+    const now = Date.now();
+    let entry = cache.get(c.port);
+    if (!entry || now - entry.at > 3000 || !entry.hit) {
+      let hit: ClientProcess | undefined;
+      for (const sp of ports()) {
+        hit = resolver.lookupSync(c.port, sp);
+        if (hit) break;
+      }
+      entry = { hit, at: now };
+      cache.set(c.port, entry);
+      if (cache.size > 4096) cache.clear();
+    }
+    if (entry.hit) {
+      c.pid = entry.hit.pid;
+      if (entry.hit.process) c.process = entry.hit.process;
+    }
+  };
+}
+
 /** True when `pid` is `root` or one of its descendants (walks parents; bounded). */
 export function isInTree(resolver: ClientProcessResolver, pid: number, root: number): boolean {
   let p: number | undefined = pid;

@@ -6,7 +6,7 @@ import { uuidv7 } from '../capture/ids.js';
 import { readRecords } from '../capture/reader.js';
 import type { CaptureRecord } from '../capture/record.js';
 import { startCaptureProxy, type CaptureProxy, type CaptureProxyOptions } from '../capture/capture-proxy.js';
-import { createClientProcessResolver, isInTree, processTree } from '../engine/client-process.js';
+import { createClientProcessResolver, isInTree, pidAnnotator, processTree } from '../engine/client-process.js';
 import { agenttapHome } from '../engine/home.js';
 import { writeCombinedBundle } from '../targets/ca-bundle.js';
 import { forwardEnv } from '../targets/forward-env.js';
@@ -118,17 +118,9 @@ export async function runCommand(argv: string[], o: RunOptions, io = { out: proc
   const label = (r: CaptureRecord): void => {
     r.labels = { ...r.labels, target: target.name, session };
   };
+  const attribute = pidAnnotator(resolver, () => ownPorts);
   const annotate = (r: CaptureRecord, phase: 'start' | 'end'): void => {
-    if (r.client && r.client.pid === undefined && r.client.port) {
-      for (const sp of ownPorts) {
-        const hit = resolver.lookupSync(r.client.port, sp);
-        if (hit) {
-          r.client.pid = hit.pid;
-          if (hit.process) r.client.process = hit.process;
-          break;
-        }
-      }
-    }
+    attribute(r, phase);
     let ours = ownership.get(r.id);
     if (ours === undefined) {
       const pid = r.client?.pid;

@@ -46,3 +46,42 @@ test('/proc/net/tcp and lsof output are parsed', () => {
   assert.deepEqual(parseLsof(lsof, 50001, 8080), { pid: 4300, process: 'curl' });
   assert.equal(parseLsof(lsof, 50002, 8080), undefined);
 });
+
+test('agenttap proxy records which process each exchange came from', async () => {
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { cliBin } = await import('../support/cli-process.js');
+  const { startFakeLlm } = await import('../../src/fake-llm/server.js');
+  const fake = await startFakeLlm();
+  const home = mkdtempSync(join(tmpdir(), 'agenttap-pid-'));
+  const out = join(home, 'cap.jsonl');
+  const proxy = spawn(process.execPath, [cliBin, 'proxy', '--quiet', '--port', '0', '--out', out, '--map-remote', `api.openai.com=${fake.url}`], { env: { PATH: process.env['PATH'], HOME: home, AGENTTAP_HOME: join(home, '.agenttap') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      proxy.stdout!.on('data', (d: Buffer) => {
+        text += d.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+        if (m) resolve(m[1]!);
+      });
+      proxy.on('exit', (c) => reject(new Error(`proxy exited ${c}: ${text}`)));
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      const c = spawn('curl', ['-sS', '-o', '/dev/null', '--proxy', url, '--cacert', join(home, '.agenttap', 'ca.pem'), '-H', 'content-type: application/json', '-d', '{"model":"gpt-4o-mini","input":"hi"}', 'https://api.openai.com/v1/responses'], { stdio: 'ignore' });
+      c.on('close', resolve);
+    });
+    assert.equal(code, 0);
+    const exited = new Promise((r) => proxy.on('exit', r));
+    proxy.kill('SIGINT');
+    await exited;
+    const rec = JSON.parse(readFileSync(out, 'utf8').trim().split('\n').pop()!) as { client: { pid?: number; process?: string } };
+    if (process.platform === 'linux') {
+      assert.equal(rec.client.process, 'curl');
+      assert.ok((rec.client.pid ?? 0) > 0);
+    }
+  } finally {
+    proxy.kill('SIGKILL');
+    await fake.close();
+  }
+});

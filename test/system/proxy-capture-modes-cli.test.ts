@@ -147,7 +147,7 @@ test('proxy --hosts-redirect (real run): HOST captured through the :443-style li
   // Not writable (as root, a sysfs file; otherwise a read-only file): exit 1, one line, no state left.
   const ro = process.getuid?.() === 0 ? '/sys/kernel/notes' : s.hosts;
   if (ro === s.hosts) execFileSync('chmod', ['444', s.hosts]);
-  const bad = await runCli(['proxy', '--port', '0', '--hosts-redirect', 'api.openai.com', '--hosts-redirect-port', '0'], { env: { ...s.env, AGENTTAP_HOSTS_FILE: ro } });
+  const bad = await runCli(['proxy', '--port', '0', '--out', join(s.home, 'bad.jsonl'), '--hosts-redirect', 'api.openai.com', '--hosts-redirect-port', '0'], { cwd: s.home, env: { ...s.env, AGENTTAP_HOSTS_FILE: ro } });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^agenttap: cannot write .* editing the hosts file needs root — run with sudo/m);
   assert.equal(existsSync(join(s.home, '.agenttap', 'system-state.json')), false);

@@ -31,7 +31,10 @@ export function register(program: Command): void {
     .passThroughOptions();
   // The proxy flags are shared with `agenttap proxy`; here the forward port defaults to a free one
   // and the capture file to $AGENTTAP_HOME/runs/<time>-<target>-<id>.jsonl.
-  addProxyOptions(cmd, { port: '0' }).action(async (command: string[], flags: RunFlags) => {
+  addProxyOptions(cmd, { port: '0' });
+  const outOption = cmd.options.find((o) => o.long === '--out');
+  if (outOption) outOption.description = 'capture file (JSON Lines, appended); default $AGENTTAP_HOME/runs/<time>-<target>-<id>.jsonl';
+  cmd.action(async (command: string[], flags: RunFlags) => {
     const { runCommand, RunError } = await import('../run/run-command.js');
     const parsed = parseProxyFlags(flags);
     try {

@@ -63,8 +63,10 @@ export interface CursorData {
     tools: NameMap;
   };
   aiChat: {
-    request: AiChatRequestSpec;
-    requestByMethod: Record<string, AiChatRequestSpec>;
+    /** Request layouts by method name (field 0 = not present). */
+    methods: Record<string, AiChatRequestSpec>;
+    /** Methods whose responses are StreamChatResponse-like ({ text = responseText }). */
+    textResponses: string[];
     responseText: number;
   };
 }
@@ -96,7 +98,10 @@ function routeOfUrl(url: string, data: CursorData): Route {
   if (is(data.paths.bidiAppend)) return 'bidiAppend';
   if (is(data.paths.agentSse)) return 'agentSse';
   if (is(data.paths.unifiedChat)) return 'unifiedChat';
-  if (data.paths.aiChatPrefix.some((p) => path.startsWith(p))) return 'aiChat';
+  if (data.paths.aiChatPrefix.some((p) => path.startsWith(p))) {
+    const method = path.slice(path.lastIndexOf('/') + 1);
+    if (data.aiChat.methods[method] || data.aiChat.textResponses.includes(method)) return 'aiChat';
+  }
   if (is(data.paths.agentStream) || data.paths.agentPrefix.some((p) => path.startsWith(p))) return 'agent';
   return 'unknown';
 }
@@ -410,16 +415,16 @@ function applyConversation(fields: FlatField[], field: number, s: RequestState, 
   }
 }
 
-function aiChatSpec(url: string, d: CursorData): AiChatRequestSpec {
+function aiChatSpec(url: string, d: CursorData): AiChatRequestSpec | undefined {
   const method = /\/([A-Za-z_]\w*)\/?(?:[?#].*)?$/.exec(url)?.[1] ?? '';
-  return d.aiChat.requestByMethod[method] ?? d.aiChat.request;
+  return d.aiChat.methods[method];
 }
 
 function applyAiChatRequest(bytes: Uint8Array, spec: AiChatRequestSpec, s: RequestState, d: CursorData): void {
   const fields = flat(bytes);
-  applyConversation(fields, spec.conversation, s, d);
-  s.model ??= textAt(bytes, [spec.model]);
-  s.conversationId ??= textOf(fields, spec.conversationId) || undefined;
+  if (spec.conversation) applyConversation(fields, spec.conversation, s, d);
+  if (spec.model.length) s.model ??= textAt(bytes, [spec.model]);
+  if (spec.conversationId) s.conversationId ??= textOf(fields, spec.conversationId) || undefined;
 }
 
 function applyAiChatResponse(bytes: Uint8Array, s: ResponseState, d: CursorData): void {
@@ -648,7 +653,7 @@ export const cursorConnect: ApiFamily = {
       for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) applyUnifiedRequest(p, s, d);
     } else if (route === 'aiChat') {
       const spec = aiChatSpec(record.request?.url ?? '', d);
-      for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) applyAiChatRequest(p, spec, s, d);
+      if (spec) for (const p of messagesOf(record.request?.body, record.request?.headers).payloads) applyAiChatRequest(p, spec, s, d);
     } else if (route === 'agent') {
       // The response says which exec request belongs to which model tool call.
       const down = messagesOf(record.response?.body, record.response?.headers).payloads;

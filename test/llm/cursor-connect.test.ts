@@ -302,3 +302,20 @@ test('a unary application/proto response is read as one message', () => {
   const rec = cursorRecord({ path: RUN, responseBody: body, responseContentType: 'application/proto' });
   assert.deepEqual(cursorConnect.parseResponse(rec), { turns: [{ role: 'assistant', blocks: [{ type: 'text', text: 'one shot' }] }] });
 });
+
+test('StreamCpp completions: model and completion text; other AiService Stream* methods are not guessed at', () => {
+  const requestBody = encodeConnectMessage(encode(fullType('StreamCppRequest'), { current_file: { relative_workspace_path: 'src/main.go', contents: 'package main' }, diff_history: ['-a\n+b'], model_name: 'fast-cpp' }));
+  const responseBody = concatBytes([
+    encodeConnectMessage(encode(fullType('StreamCppResponse'), { text: '\n\tGetRecentRecords(limit int) []Record' })),
+    encodeConnectMessage(encode(fullType('StreamCppResponse'), { done_stream: true, suggestion_start_line: 14 })),
+    encodeConnectEndStream({}),
+  ]);
+  const x = normalizeExchange(cursorRecord({ path: '/aiserver.v1.AiService/StreamCpp', requestBody, responseBody }));
+  assert.ok(x);
+  assert.equal(x.model, 'fast-cpp');
+  assert.deepEqual(x.request.turns, [], 'the file being edited is not a user message');
+  assert.deepEqual(x.response.turns, [{ role: 'assistant', blocks: [{ type: 'text', text: '\n\tGetRecentRecords(limit int) []Record' }] }]);
+
+  const review = cursorConnect.parseResponse(cursorRecord({ path: '/aiserver.v1.AiService/StreamReview', responseBody }));
+  assert.deepEqual(review.turns, []);
+});

@@ -319,3 +319,28 @@ test('StreamCpp completions: model and completion text; other AiService Stream* 
   const review = cursorConnect.parseResponse(cursorRecord({ path: '/aiserver.v1.AiService/StreamReview', responseBody }));
   assert.deepEqual(review.turns, []);
 });
+
+test('exec requests: mcp arguments (google.protobuf.Struct) become JSON; grep and write keep their named fields', () => {
+  const S = Server();
+  const Struct = agentType('McpArgs').fields.args!.resolve().resolvedType as ReturnType<typeof agentType>;
+  // protobufjs' bundled well-known types use camelCase field names.
+  const structBytes = Struct.encode(Struct.fromObject({ fields: { q: { stringValue: 'retry policy' }, limit: { numberValue: 5 }, deep: { structValue: { fields: { flag: { boolValue: true }, none: { nullValue: 0 }, list: { listValue: { values: [{ stringValue: 'a' }, { numberValue: 2.5 }] } } } } } } })).finish();
+  assert.ok(structBytes.length > 40, 'the Struct encoded its fields');
+  const body = concatBytes([
+    encodeConnectMessage(encode(S, { exec_server_message: { id: 3, mcp: { name: 'search_docs', args: Struct.decode(structBytes), tool_call_id: 'tc_m', provider_identifier: 'cursor-tools', tool_name: 'search_docs' } } })),
+    encodeConnectMessage(encode(S, { exec_server_message: { id: 4, grep: { pattern: 'TODO', path: 'src', glob: '*.ts' } } })),
+    encodeConnectMessage(encode(S, { exec_server_message: { id: 5, write: { path: 'notes.md', file_text: '# Notes\n', tool_call_id: 'tc_w' } } })),
+    encodeConnectEndStream({}),
+  ]);
+  const res = cursorConnect.parseResponse(cursorRecord({ path: RUN, responseBody: body }));
+  assert.deepEqual(res.turns, [
+    {
+      role: 'assistant',
+      blocks: [
+        { type: 'tool_call', id: 'exec-3', name: 'mcp', input: { name: 'search_docs', args: { q: 'retry policy', limit: 5, deep: { flag: true, none: null, list: ['a', 2.5] } }, tool_call_id: 'tc_m', provider_identifier: 'cursor-tools', tool_name: 'search_docs' } },
+        { type: 'tool_call', id: 'exec-4', name: 'grep', input: { pattern: 'TODO', path: 'src', glob: '*.ts' } },
+        { type: 'tool_call', id: 'exec-5', name: 'write', input: { path: 'notes.md', file_text: '# Notes\n', tool_call_id: 'tc_w' } },
+      ],
+    },
+  ]);
+});

@@ -48,8 +48,10 @@ export function register(program: Command): void {
     const listenPorts: number[] = [];
     const attribute = pidAnnotator(createClientProcessResolver(), () => listenPorts);
     const previousAnnotate = parsed.capture.annotate;
+    let modes: Awaited<ReturnType<typeof startCaptureModesCli>> | undefined;
     parsed.capture.annotate = (r, phase) => {
       previousAnnotate?.(r, phase);
+      modes?.annotate(r); // hosts-redirect: the real client, mode "transparent"
       attribute(r, phase);
     };
     const cp = await startOrExplain(() => startCaptureProxy(parsed.capture));
@@ -73,10 +75,10 @@ export function register(program: Command): void {
       await cp.close();
       throw e;
     }
-    let modes: Awaited<ReturnType<typeof startCaptureModesCli>> | undefined;
     if (modeFlags.system || modeFlags.hostsRedirect.length) {
       try {
         modes = await startCaptureModesCli(modeFlags, cp.address ?? { host: '127.0.0.1', port: 8080 }, home, say);
+        if (modes.redirect) listenPorts.push(modes.redirect.port);
       } catch (e) {
         await cp.close();
         throw e;

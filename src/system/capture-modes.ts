@@ -72,9 +72,21 @@ export async function revertEverything(home: string, dryRun: boolean, print: (l:
   return revertSaved({ home, dryRun, print });
 }
 
+/** The record fields the capture modes adjust (structural, like the recorder's annotate hook). */
+export interface ModeAnnotatable {
+  mode: string;
+  client?: { ip: string; port: number; pid?: number; process?: string };
+  labels?: Record<string, string>;
+}
+
 export interface CaptureModes {
   /** The :443 listener of --hosts-redirect. */
   redirect?: RedirectListener;
+  /**
+   * For the recorder's annotate hook: an exchange that came in through the hosts-redirect
+   * listener shows its real client and `mode: "transparent"`.
+   */
+  annotate(record: ModeAnnotatable): void;
   stop(): Promise<void>;
 }
 
@@ -180,5 +192,13 @@ export async function startCaptureModes(
     systemState = undefined;
     hostsState = undefined;
   } else process.on('exit', lastChance);
-  return { ...(redirect ? { redirect } : {}), stop };
+  const annotate = (r: ModeAnnotatable): void => {
+    const origin = redirect && r.client ? redirect.originOf(r.client.port) : undefined;
+    if (!origin || !r.client) return;
+    r.client.ip = origin.ip;
+    r.client.port = origin.port;
+    r.mode = 'transparent';
+    r.labels = { ...r.labels, capture: 'hosts-redirect' };
+  };
+  return { ...(redirect ? { redirect } : {}), annotate, stop };
 }

@@ -35,6 +35,11 @@ export function parseSni(buf: Buffer): string | undefined {
 
 export interface RedirectListener {
   port: number;
+  /**
+   * The client behind one of our connections into the proxy (by that connection's local port):
+   * the proxy sees us as its client, the record should show the real one.
+   */
+  originOf(localPort: number): { ip: string; port: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -60,6 +65,7 @@ export class RedirectListenError extends Error {
 export function startRedirectListener(o: RedirectListenerOptions): Promise<RedirectListener> {
   const allowed = new Set(o.hosts.map((h) => h.toLowerCase()));
   const sockets = new Set<net.Socket>();
+  const origins = new Map<number, { ip: string; port: number }>();
   const server = net.createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
@@ -81,7 +87,14 @@ export function startRedirectListener(o: RedirectListenerOptions): Promise<Redir
       sockets.add(up);
       up.on('close', () => sockets.delete(up));
       up.on('error', () => client.destroy());
-      up.once('connect', () => up.write(`CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`));
+      up.once('connect', () => {
+        const lp = up.localPort;
+        if (lp) {
+          origins.set(lp, { ip: client.remoteAddress ?? '127.0.0.1', port: client.remotePort ?? 0 });
+          up.once('close', () => origins.delete(lp));
+        }
+        up.write(`CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`);
+      });
       let reply = Buffer.alloc(0);
       const onReply = (c: Buffer): void => {
         reply = Buffer.concat([reply, c]);
@@ -114,6 +127,7 @@ export function startRedirectListener(o: RedirectListenerOptions): Promise<Redir
       const port = (server.address() as net.AddressInfo).port;
       resolve({
         port,
+        originOf: (lp) => origins.get(lp),
         close: () =>
           new Promise<void>((r) => {
             for (const s of sockets) s.destroy();

@@ -141,6 +141,10 @@ test('proxy --hosts-redirect (real run): HOST captured through the :443-style li
     await exited;
     assert.equal(readFileSync(s.hosts, 'utf8'), '127.0.0.1 localhost\n');
     assert.match(readFileSync(out, 'utf8'), new RegExp(`"url":"https://${host.replace(/\./g, '\\.')}/v1/responses"`));
+    const rec = JSON.parse(readFileSync(out, 'utf8').trim().split('\n').find((l) => l.includes('/v1/responses'))!) as { mode: string; client: { process?: string }; labels?: Record<string, string> };
+    assert.equal(rec.mode, 'transparent');
+    assert.equal(rec.labels?.['capture'], 'hosts-redirect');
+    if (process.platform === 'linux') assert.equal(rec.client.process, 'curl');
   } finally {
     await fake.close();
   }

@@ -276,12 +276,12 @@ function applyServerMessage(bytes: Uint8Array, s: ResponseState, d: CursorData):
         s.execToCall.set(e.id, callId);
         continue;
       }
-      const same = s.turns.claimSameCall(e.kind, e.value);
+      const same = s.turns.claimSameCall(toolName(e.kind, e.value), e.value);
       if (same) {
         if (same.id) s.execToCall.set(e.id, same.id);
         continue;
       }
-      s.turns.toolCall(e.id, e.kind, e.value);
+      s.turns.toolCall(e.id, toolName(e.kind, e.value), e.value);
     }
   }
 }
@@ -379,6 +379,13 @@ function applyInteractionUpdate(bytes: Uint8Array, s: ResponseState, d: CursorDa
   }
 }
 
+/** An MCP call is shown under the MCP tool's own name; the built-in kinds under theirs (shell, read…). */
+function toolName(kind: string, input: unknown): string {
+  if (kind !== 'mcp' || !input || typeof input !== 'object') return kind;
+  const { tool_name: toolNameField, name } = input as { tool_name?: unknown; name?: unknown };
+  return typeof toolNameField === 'string' && toolNameField ? toolNameField : typeof name === 'string' && name ? name : kind;
+}
+
 function toolCallOf(bytes: Uint8Array | undefined, d: CursorData): { name: string; input: unknown; result?: unknown; isError: boolean } | undefined {
   if (!bytes) return undefined;
   const spec = d.agent.toolCall;
@@ -389,7 +396,7 @@ function toolCallOf(bytes: Uint8Array | undefined, d: CursorData): { name: strin
     const args = sub(parts, spec.args);
     const result = sub(parts, spec.result);
     const input = args ? toObject(args, d.agent.args[name]) : {};
-    const out: { name: string; input: unknown; result?: unknown; isError: boolean } = { name, input, isError: false };
+    const out: { name: string; input: unknown; result?: unknown; isError: boolean } = { name: toolName(name, input), input, isError: false };
     if (result) {
       const r = toObject(result, d.agent.results[name]);
       out.result = r;

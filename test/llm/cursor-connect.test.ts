@@ -320,7 +320,7 @@ test('StreamCpp completions: model and completion text; other AiService Stream* 
   assert.deepEqual(review.turns, []);
 });
 
-test('exec requests: mcp arguments (google.protobuf.Struct) become JSON; grep and write keep their named fields', () => {
+test('exec requests: an mcp call under its tool name with its Struct arguments as JSON; grep and write keep their named fields', () => {
   const S = Server();
   const Struct = agentType('McpArgs').fields.args!.resolve().resolvedType as ReturnType<typeof agentType>;
   // protobufjs' bundled well-known types use camelCase field names.
@@ -337,7 +337,7 @@ test('exec requests: mcp arguments (google.protobuf.Struct) become JSON; grep an
     {
       role: 'assistant',
       blocks: [
-        { type: 'tool_call', id: 'exec-3', name: 'mcp', input: { name: 'search_docs', args: { q: 'retry policy', limit: 5, deep: { flag: true, none: null, list: ['a', 2.5] } }, tool_call_id: 'tc_m', provider_identifier: 'cursor-tools', tool_name: 'search_docs' } },
+        { type: 'tool_call', id: 'exec-3', name: 'search_docs', input: { name: 'search_docs', args: { q: 'retry policy', limit: 5, deep: { flag: true, none: null, list: ['a', 2.5] } }, tool_call_id: 'tc_m', provider_identifier: 'cursor-tools', tool_name: 'search_docs' } },
         { type: 'tool_call', id: 'exec-4', name: 'grep', input: { pattern: 'TODO', path: 'src', glob: '*.ts' } },
         { type: 'tool_call', id: 'exec-5', name: 'write', input: { path: 'notes.md', file_text: '# Notes\n', tool_call_id: 'tc_w' } },
       ],

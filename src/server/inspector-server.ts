@@ -156,7 +156,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     store: new ExchangeStore({ bufferSize, llm, ...(mainFile ? { file: mainFile } : {}), hasNote: (id) => id in mainAnnotations }),
     info: {
       store: 'main',
-      title: options.file ? options.file : options.live ? 'live' : 'empty',
+      title: options.file ?? (options.live ? (options.live.outFile ? `→ ${options.live.outFile}` : 'in memory') : 'saved sessions only'),
       live: Boolean(options.live),
       ...(mainFile ? { file: mainFile } : {}),
       canReplay: Boolean(options.live?.proxyUrl),

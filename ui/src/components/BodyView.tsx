@@ -82,7 +82,7 @@ export function BodyView({ detail, side, store }: { detail: Detail; side: 'reque
       {current === 'events' ? <SseList text={text} /> : null}
       {current === 'merged' && detail.llm ? (
         <div class="merged" data-testid="merged">
-          <Conversation x={{ ...detail.llm, request: { ...detail.llm.request, turns: [], system: undefined, tools: [] } }} />
+          <Conversation x={{ ...detail.llm, request: { ...detail.llm.request, turns: [], system: undefined, tools: [] } }} live={detail.row.state === 'live'} />
         </div>
       ) : null}
       {current === 'protobuf' ? <div class="json"><JsonTree value={pb} open={3} /></div> : null}

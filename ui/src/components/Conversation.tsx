@@ -99,7 +99,7 @@ function Bubble({ turn, results, paired, index }: { turn: Turn; results: Map<str
   );
 }
 
-export function Conversation({ x }: { x: LlmExchange }) {
+export function Conversation({ x, live = false }: { x: LlmExchange; live?: boolean }) {
   const turns: Turn[] = [...x.request.turns, ...x.response.turns];
   // Pair tool calls with their results so each call reads as one unit.
   const results = new Map<string, Extract<Block, { type: 'tool_result' }>>();
@@ -137,8 +137,14 @@ export function Conversation({ x }: { x: LlmExchange }) {
           <Bubble key={i} turn={t} results={results} paired={paired} index={i} />
         </>
       ))}
-      {x.response.turns.length === 0 && !x.response.error ? <div class="divider">no response yet</div> : null}
-      {x.response.error ? <div class="error-box">{x.response.error}</div> : null}
+      {live ? (
+        <div class="divider live-note" data-testid="streaming">
+          streaming…
+        </div>
+      ) : null}
+      {!live && x.response.turns.length === 0 && !x.response.error ? <div class="divider">no response</div> : null}
+      {/* A stream cut short is only an error once the exchange is over. */}
+      {x.response.error && !live ? <div class="error-box">{x.response.error}</div> : null}
       {x.response.stopReason ? <div class="dim stop">stop: {x.response.stopReason}</div> : null}
     </div>
   );

@@ -68,7 +68,7 @@ export function DetailPane(p: Props) {
           <b>{r.request?.method ?? r.kind}</b> {r.request?.url ?? `${r.server.host}:${r.server.port}`}
         </div>
         <div class="detail-sub dim">
-          {d.row.status ?? (d.row.state === 'live' ? 'in flight' : 'no response')} · {ms(d.row.dur)} · {r.id}
+          {d.row.status ?? (d.row.state === 'live' ? 'waiting for the response' : 'no response')} · {d.row.state === 'live' ? 'in flight' : ms(d.row.dur)} · {r.id}
           {r.replayOf ? (
             <>
               {' '}· replay of{' '}
@@ -104,7 +104,7 @@ export function DetailPane(p: Props) {
         ))}
       </div>
       <div class="tab-body">
-        {tab === 'conversation' && d.llm ? <Conversation x={d.llm} /> : null}
+        {tab === 'conversation' && d.llm ? <Conversation x={d.llm} live={d.row.state === 'live'} /> : null}
         {tab === 'headers' ? <HeadersTab detail={d} /> : null}
         {tab === 'request' ? <BodyView detail={d} side="request" store={p.store} /> : null}
         {tab === 'response' ? <BodyView detail={d} side="response" store={p.store} /> : null}

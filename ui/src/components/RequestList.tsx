@@ -119,7 +119,7 @@ function ListRow({ row: r, top, selected, onSelect, onContext }: { row: Row; top
       />
       <span class="c-time">{clock(r.t)}</span>
       <span class="c-method">{r.method}</span>
-      <span class={`c-status ${statusClass(r.status, r.state)}`}>{r.state === 'live' ? '…' : (r.status ?? (r.err ? '✕' : ''))}</span>
+      <span class={`c-status ${statusClass(r.status, r.state)}`}>{r.state === 'live' ? (r.status !== undefined ? `${r.status}…` : '…') : (r.status ?? (r.err ? '✕' : ''))}</span>
       <span class="c-agent">
         {r.agent ? (
           <span class="badge" title={r.agent} style={{ background: agentColour(r.agent) }}>

@@ -68,6 +68,8 @@ export interface Session {
 
 interface SessionState {
   session: Session;
+  /** label:… or agent:… for sessions named by the client. */
+  explicitKey?: string;
   clientKey: string;
   lastT: number;
   models: Set<string>;
@@ -110,6 +112,16 @@ export interface Assignment {
 const COMPACTION_START = /^\s*(this session is being continued from a previous conversation|.{0,200}(conversation is summarized below|summary of (our|the) (previous )?conversation))/is;
 const COMPACTION_REQUEST = /(create a detailed summary of the conversation|summarize the conversation so far|your task is to create a detailed summary|create a summary of the conversation)/i;
 const PROMPT_KEY_LEN = 400;
+const MAX_HEADS = 32;
+const MAX_PENDING = 256;
+
+function explicitKey(hints: SessionHints): string | undefined {
+  return hints.label ? `label:${hints.label}` : hints.agentSession ? `agent:${hints.agentSession}` : undefined;
+}
+
+function headKey(explicit: string | undefined, firstHash: string): string {
+  return `${explicit ?? ''}\0${firstHash}`;
+}
 
 /**
  * A turn's identity for continuity. Injected context (Claude Code's <system-reminder> blocks)
@@ -218,11 +230,12 @@ export class SessionTracker {
   }
 
   private explicitSession(summary: ExchangeSummary, hints: SessionHints): SessionState | undefined {
-    const key = hints.label ? `label:${hints.label}` : hints.agentSession ? `agent:${hints.agentSession}` : undefined;
+    const key = explicitKey(hints);
     if (!key) return undefined;
     let state = this.byExplicit.get(key);
     if (!state) {
       state = this.newSession(hints.label ?? hints.agentSession!, summary, hints.label ? 'label' : 'agent-session');
+      state.explicitKey = key;
       this.byExplicit.set(key, state);
     }
     return state;
@@ -270,25 +283,29 @@ export class SessionTracker {
       if (c) return c;
     }
     if (firstHash === undefined) return undefined;
-    const heads = this.heads.get(firstHash);
-    if (!heads) return undefined;
-    const explicit = hints.label ? `label:${hints.label}` : hints.agentSession ? `agent:${hints.agentSession}` : undefined;
-    const explicitState = explicit ? this.byExplicit.get(explicit) : undefined;
+    const explicit = explicitKey(hints);
     // An explicit session id that is new starts a new conversation, whatever it resembles.
-    if (explicit && !explicitState) return undefined;
-    let fallback: ConvState | undefined;
+    if (explicit && !this.byExplicit.has(explicit)) return undefined;
+    // Heads live per explicit session (or in one pool for client-gap sessions), so thousands of
+    // sessions that start with the same prompt never make one lookup scan them all.
+    const heads = this.heads.get(headKey(explicit, firstHash));
+    if (!heads) return undefined;
+    const hashes = new Map<number, string>();
+    const hashAt = (i: number) => {
+      let h = hashes.get(i);
+      if (h === undefined) hashes.set(i, (h = hashTurn(turns[i]!)));
+      return h;
+    };
     for (let i = heads.length - 1; i >= 0; i--) {
       const h = heads[i]!;
       if (h.len > turns.length) continue;
-      if (h.len > 1 && hashTurn(turns[h.len - 1]!) !== h.lastHash) continue;
       // A one-message head says little (a title helper gets the same first message as the
       // agent's main loop): it must share the system prompt too.
-      if (h.len === 1 && h.contextKey !== contextKey) continue;
-      if (h.len === 1 && h.conv.conv.kind === 'utility' && turns.length > 1) continue;
-      if (!explicitState || h.conv.session === explicitState) return h.conv;
-      fallback ??= h.conv;
+      if (h.len === 1 && (h.contextKey !== contextKey || (h.conv.conv.kind === 'utility' && turns.length > 1))) continue;
+      if (h.len > 1 && hashAt(h.len - 1) !== h.lastHash) continue;
+      return h.conv;
     }
-    return explicitState ? undefined : fallback;
+    return undefined;
   }
 
   /** The tool call whose prompt one of these first-turn texts is (a sub-agent's task), preferring the same session. */
@@ -367,7 +384,7 @@ export class SessionTracker {
     if (lastTurn?.role === 'user' && lastTurn.blocks.some((b) => b.type === 'text' && COMPACTION_REQUEST.test(b.text.slice(0, 400)))) turn.purpose = 'compaction';
     conv.conv.turns.push(turn);
     if (firstHash !== undefined) {
-      const key = firstHash;
+      const key = headKey(conv.session.explicitKey, firstHash);
       let list = this.heads.get(key);
       if (!list) this.heads.set(key, (list = []));
       const head: Head = { conv, len: turns.length, lastHash: turns.length === 1 ? firstHash : hashTurn(turns[turns.length - 1]!) };
@@ -375,6 +392,8 @@ export class SessionTracker {
       const same = list.findIndex((h) => h.conv === conv);
       if (same >= 0) list.splice(same, 1);
       list.push(head);
+      // The most recent heads are the ones continued; older ones are let go (bounded scans).
+      if (list.length > MAX_HEADS) list.shift();
     }
     if (hints.responseId) this.byResponseId.set(hints.responseId, conv);
     // Tool calls that hand a prompt to a sub-agent.
@@ -389,7 +408,11 @@ export class SessionTracker {
           const key = promptKey(prompt);
           const list = this.pendingPrompts.get(key);
           if (list) list.push(p);
-          else this.pendingPrompts.set(key, [p]);
+          else {
+            this.pendingPrompts.set(key, [p]);
+            // Prompts no sub-agent picked up are forgotten, oldest first (bounded lookups).
+            if (this.pendingPrompts.size > MAX_PENDING) this.pendingPrompts.delete(this.pendingPrompts.keys().next().value as string);
+          }
         }
       }
     }

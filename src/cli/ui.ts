@@ -95,7 +95,7 @@ export async function startLiveInspector(capture: CaptureProxy, flags: LiveUiFla
   const server = await startInspectorFromCli({
     live: {
       recorder: capture.recorder,
-      ...(capture.outFile ? { outFile: capture.outFile } : {}),
+      ...(capture.outFile ? { outFile: capture.outFile, currentOutFile: () => capture.outFile } : {}),
       ...(capture.address ? { proxyUrl: capture.address.url } : {}),
       caPem: capture.ca.certPem,
     },

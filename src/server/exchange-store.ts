@@ -15,8 +15,11 @@ export interface StoreOptions {
   /** How many full records stay in memory (the ring). */
   bufferSize: number;
   llm: LlmLayer | undefined;
-  /** The capture file backing this store (opened file, or the live proxy's output). */
-  file?: string;
+  /**
+   * The capture file backing this store: the opened file, or the live proxy's output (a function
+   * when the writer rotates files: exchanges are then looked up in the file current at the time).
+   */
+  file?: string | (() => string | undefined);
   /** Whether ids carry annotations (for the row's note flag). */
   hasNote?: (id: string) => boolean;
 }
@@ -29,6 +32,7 @@ export interface StoreEvents {
 }
 
 interface Location {
+  file: string;
   offset: number;
   length: number;
 }
@@ -44,7 +48,7 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
   private locations = new Map<string, Location>();
   private liveIds = new Set<string>();
   /** How far the backing file has been indexed (live mode indexes lazily). */
-  private scanned = { offset: 0, line: 1 };
+  private scanned = { file: '', offset: 0, line: 1 };
   readonly bad: BadLine[] = [];
   badCount = 0;
   private searchGen = 0;
@@ -54,7 +58,8 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
   }
 
   get file(): string | undefined {
-    return this.options.file;
+    const f = this.options.file;
+    return typeof f === 'function' ? f() : f;
   }
 
   get size(): number {
@@ -67,7 +72,7 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
 
   /** Reads the whole backing file, keeping rows and offsets; full records only for the tail. */
   async loadFile(onProgress?: (bytes: number) => void): Promise<void> {
-    const file = this.options.file;
+    const file = this.file;
     if (!file) return;
     let n = 0;
     let lastYield = performance.now();
@@ -75,8 +80,8 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
       onBadLine: (b) => this.noteBad(b),
       ...(onProgress ? { onProgress } : {}),
     })) {
-      this.locations.set(item.record.id, { offset: item.offset, length: item.length });
-      this.scanned = { offset: item.offset + item.length + 1, line: item.line + 1 };
+      this.locations.set(item.record.id, { file, offset: item.offset, length: item.length });
+      this.scanned = { file, offset: item.offset + item.length + 1, line: item.line + 1 };
       this.put(item.record, false, false);
       // Let the server answer (page load, snapshot, progress) while a big file is indexed.
       if ((++n & 63) === 0 && performance.now() - lastYield > 20) {
@@ -185,10 +190,10 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
   async get(id: string): Promise<CaptureRecord | undefined> {
     const inRing = this.ring.get(id);
     if (inRing) return inRing;
-    if (!this.bySeqId.has(id) || !this.options.file) return undefined;
+    if (!this.bySeqId.has(id) || !this.file) return undefined;
     const loc = this.locations.get(id) ?? (await this.locate(id));
     if (!loc) return undefined;
-    const fh = await open(this.options.file, 'r');
+    const fh = await open(loc.file, 'r');
     try {
       const buf = Buffer.alloc(loc.length);
       await fh.read(buf, 0, loc.length, loc.offset);
@@ -201,12 +206,13 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
 
   /** Live mode: index the writer's output lazily, from where the last scan stopped. */
   private async locate(id: string): Promise<Location | undefined> {
-    const file = this.options.file;
+    const file = this.file;
     if (!file) return undefined;
+    if (this.scanned.file !== file) this.scanned = { file, offset: 0, line: 1 };
     try {
       for await (const item of readRecords(file, { start: this.scanned.offset, startLine: this.scanned.line, onBadLine: () => {} })) {
-        this.locations.set(item.record.id, { offset: item.offset, length: item.length });
-        this.scanned = { offset: item.offset + item.length + 1, line: item.line + 1 };
+        this.locations.set(item.record.id, { file, offset: item.offset, length: item.length });
+        this.scanned = { file, offset: item.offset + item.length + 1, line: item.line + 1 };
         if (item.record.id === id) break;
       }
     } catch {
@@ -228,10 +234,10 @@ export class ExchangeStore extends EventEmitter<StoreEvents> {
     const escaped = JSON.stringify(q).slice(1, -1);
     const found = new Set<number>();
     const checked = new Set<string>();
-    const file = this.options.file;
+    const file = this.file;
     if (file) {
       const byOffset = new Map<number, string>();
-      for (const [id, loc] of this.locations) byOffset.set(loc.offset, id);
+      for (const [id, loc] of this.locations) if (loc.file === file) byOffset.set(loc.offset, id);
       try {
         const stream = createReadStream(file, { highWaterMark: 1 << 20 });
         for await (const { bytes, offset } of readLines(stream)) {

@@ -28,6 +28,8 @@ export interface LiveSource {
   recorder: EventEmitter;
   /** The capture file the proxy writes, so evicted exchanges can be read back. */
   outFile?: string;
+  /** With a rotating writer: the file records go to now (read-back follows it). */
+  currentOutFile?: () => string | undefined;
   /** The proxy's own address (http://127.0.0.1:8080), for Replay. */
   proxyUrl?: string;
   caPem?: string;
@@ -153,7 +155,12 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const mainFile = options.file ?? options.live?.outFile;
   const mainAnnotations: Annotations = mainFile ? readAnnotations(mainFile) : {};
   const main: StoreEntry = {
-    store: new ExchangeStore({ bufferSize, llm, ...(mainFile ? { file: mainFile } : {}), hasNote: (id) => id in mainAnnotations }),
+    store: new ExchangeStore({
+      bufferSize,
+      llm,
+      ...(options.live?.currentOutFile ? { file: options.live.currentOutFile } : mainFile ? { file: mainFile } : {}),
+      hasNote: (id) => id in mainAnnotations,
+    }),
     info: {
       store: 'main',
       title: options.file ?? (options.live ? (options.live.outFile ? `→ ${options.live.outFile}` : 'in memory') : 'saved sessions only'),

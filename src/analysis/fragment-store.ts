@@ -16,7 +16,7 @@ export class FragmentStore {
   private written = 0;
   private reader?: FileHandle;
 
-  constructor(private readonly budgetChars = 24 * 1024 * 1024) {}
+  constructor(private readonly budgetChars = 8 * 1024 * 1024) {}
 
   /** The temporary directory while fragments are spilled (for diagnostics and tests). */
   get spillDir(): string | undefined {

@@ -81,45 +81,52 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
       others: others.length,
       annotations: Object.keys(annotations).length,
     };
-    // The log in session → conversation → turn order, then the other exchanges.
-    const order: (string | { text: string })[] = [{ text: renderer.head(data) }];
-    for (let i = 0; i < data.sessions.length; i++) {
-      const s = data.sessions[i]!;
-      order.push({ text: renderer.sessionStart(s, i) });
-      for (const c of s.conversations) {
-        order.push({ text: renderer.conversationStart(c, s) });
-        for (const t of c.turns) order.push(t.exchangeId);
-        order.push({ text: renderer.conversationEnd() });
+    // The log in session → conversation → turn order, then the other exchanges; generated as it
+    // is written, so no list of the whole report is built.
+    function* parts(): Generator<string | { text: string }> {
+      yield { text: renderer.head(data) };
+      for (let i = 0; i < data.sessions.length; i++) {
+        const s = data.sessions[i]!;
+        yield { text: renderer.sessionStart(s, i) };
+        for (const c of s.conversations) {
+          yield { text: renderer.conversationStart(c, s) };
+          for (const t of c.turns) yield t.exchangeId;
+          yield { text: renderer.conversationEnd() };
+        }
+        yield { text: renderer.sessionEnd() };
       }
-      order.push({ text: renderer.sessionEnd() });
+      if (others.length) {
+        yield { text: renderer.othersStart(others.length) };
+        for (const id of others) yield id;
+        yield { text: renderer.othersEnd() };
+      }
+      yield { text: renderer.tail(data) };
     }
-    if (others.length) {
-      order.push({ text: renderer.othersStart(others.length) });
-      for (const id of others) order.push(id);
-      order.push({ text: renderer.othersEnd() });
-    }
-    order.push({ text: renderer.tail(data) });
     const BATCH = 256;
-    for (let i = 0; i < order.length; i += BATCH) {
-      const slice = order.slice(i, i + BATCH);
+    let slice: (string | { text: string })[] = [];
+    const flush = async () => {
       const got = await fragments.get(slice.filter((x): x is string => typeof x === 'string'));
       let k = 0;
       let chunk = '';
-      const buffers: (string | Buffer)[] = [];
+      let ok = true;
       for (const item of slice) {
         const part = typeof item === 'string' ? got[k++]! : item.text;
         if (typeof part === 'string') chunk += part;
         else {
-          if (chunk) buffers.push(chunk);
+          if (chunk) ok = out.write(chunk) && ok;
           chunk = '';
-          buffers.push(part);
+          ok = out.write(part) && ok;
         }
       }
-      if (chunk) buffers.push(chunk);
-      let ok = true;
-      for (const b of buffers) ok = out.write(b) && ok;
+      if (chunk) ok = out.write(chunk) && ok;
+      slice = [];
       if (!ok) await once(out, 'drain');
+    };
+    for (const part of parts()) {
+      slice.push(part);
+      if (slice.length >= BATCH) await flush();
     }
+    await flush();
     return data;
   } finally {
     await fragments.close();

@@ -23,7 +23,7 @@ export interface StatsRow {
 }
 
 class NumberList {
-  private data = new Float64Array(64);
+  private data = new Float64Array(8);
   length = 0;
   push(n: number): void {
     if (this.length === this.data.length) {

@@ -1,6 +1,9 @@
 // What `agenttap run` costs the command it wraps: the Node preload on every Node process the
 // child starts, and the whole wrapper around a command that does nothing.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { once } from 'node:events';
+import { createClientProcessResolver } from '../src/engine/client-process.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +43,35 @@ const bench: BenchModule = {
       { metric: 'Node process start with the fetch preload, no fetch (median)', value: withPreload, unit: 'ms', baseline: plain, ratio: Math.round((withPreload / plain) * 100) / 100, target: '≤ +60 ms', pass: withPreload - plain <= 60 },
       { metric: 'agenttap run -- true, end to end (median)', value: wrapped, unit: 'ms', baseline: trueDirect, target: '≤ 1500 ms', pass: wrapped <= 1500 },
     ];
+    results.push(...(await pidLookup(ctx.quick ? 50 : 300)));
     return results;
   },
 };
+
+/** Cost of finding the process behind a connection while `n` other loopback connections are open. */
+async function pidLookup(n: number): Promise<BenchResult[]> {
+  if (process.platform !== 'linux') return [];
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const accepted: net.Socket[] = [];
+  server.on('connection', (s) => accepted.push(s));
+  const child = spawn(process.execPath, ['-e', `const net=require('net');for(let i=0;i<${n};i++){net.connect(${port},'127.0.0.1').on('error',()=>{})}setInterval(()=>{},1000)`], { stdio: 'ignore' });
+  while (accepted.length < n) await new Promise((r) => setTimeout(r, 20));
+  const sock = accepted[n - 1]!;
+  const cold = medianMs(9, () => createClientProcessResolver().lookupSync(sock.remotePort!, port));
+  // The proxy itself uses the async lookup (thread pool); this is what the sync fallback costs.
+  const warmResolver = createClientProcessResolver();
+  warmResolver.lookupSync(sock.remotePort!, port);
+  const warm = medianMs(51, () => warmResolver.lookupSync(accepted[Math.floor(Math.random() * n)]!.remotePort!, port));
+  child.kill();
+  for (const s of accepted) s.destroy();
+  server.close();
+  return [
+    { metric: `pid lookup, first for a process (/proc scan), ${n} open connections (median)`, value: cold, unit: 'ms', target: '≤ 50 ms', pass: cold <= 50 },
+    { metric: `pid lookup, known process (/proc/net/tcp read), ${n} open connections (median)`, value: warm, unit: 'ms', target: '≤ 5 ms', pass: warm <= 5 },
+  ];
+}
 
 export default bench;

@@ -5,6 +5,7 @@
 // `rescanMs`, and pids named as "preferred" (run's child tree) are searched first.
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 export interface ClientProcess {
   pid: number;
@@ -13,10 +14,14 @@ export interface ClientProcess {
 }
 
 export interface ClientProcessResolver {
-  /** The process whose socket has local port `clientPort` connected to our port `serverPort`. */
-  lookup(clientPort: number, serverPort: number): Promise<ClientProcess | undefined>;
-  /** Same, synchronously, where the OS allows it cheaply (Linux); undefined elsewhere. */
-  lookupSync(clientPort: number, serverPort: number): ClientProcess | undefined;
+  /**
+   * The process whose socket has local port `clientPort` connected to our port `serverPort`.
+   * Off the event loop: reading /proc/net/tcp costs milliseconds of kernel time per read (it walks
+   * the whole connection hash), so it runs on libuv's thread pool. `ipv6`: look in tcp6 first.
+   */
+  lookup(clientPort: number, serverPort: number, ipv6?: boolean): Promise<ClientProcess | undefined>;
+  /** Same, synchronously (Linux only; blocks for a few ms): for low-volume callers like `run`. */
+  lookupSync(clientPort: number, serverPort: number, ipv6?: boolean): ClientProcess | undefined;
   /** Parent pid of a process (Linux /proc), undefined when gone or elsewhere. */
   parentOf(pid: number): number | undefined;
 }
@@ -115,23 +120,40 @@ export function createClientProcessResolver(opts: ResolverOptions = {}): ClientP
     return n;
   };
 
-  const inodeFor = (clientPort: number, serverPort: number): number | undefined => {
-    for (const table of ['tcp', 'tcp6']) {
+  const tables = (ipv6: boolean): string[] => (ipv6 ? ['tcp6', 'tcp'] : ['tcp', 'tcp6']);
+  const findInode = (text: string, clientPort: number, serverPort: number): number | undefined =>
+    parseProcNetTcp(text).find((r) => r.localPort === clientPort && r.remotePort === serverPort)?.inode;
+
+  const inodeFor = (clientPort: number, serverPort: number, ipv6: boolean): number | undefined => {
+    for (const table of tables(ipv6)) {
       let text: string;
       try {
         text = readFileSync(`${proc}/net/${table}`, 'utf8');
       } catch {
         continue;
       }
-      const hit = parseProcNetTcp(text).find((r) => r.localPort === clientPort && r.remotePort === serverPort);
-      if (hit) return hit.inode;
+      const inode = findInode(text, clientPort, serverPort);
+      if (inode !== undefined) return inode;
     }
     return undefined;
   };
 
-  const linuxLookup = (clientPort: number, serverPort: number): ClientProcess | undefined => {
-    const inode = inodeFor(clientPort, serverPort);
-    if (inode === undefined) return undefined;
+  const inodeForAsync = async (clientPort: number, serverPort: number, ipv6: boolean): Promise<number | undefined> => {
+    for (const table of tables(ipv6)) {
+      let text: string;
+      try {
+        text = await readFile(`${proc}/net/${table}`, 'utf8');
+      } catch {
+        continue;
+      }
+      const inode = findInode(text, clientPort, serverPort);
+      if (inode !== undefined) return inode;
+    }
+    return undefined;
+  };
+
+  /** inode → pid: the cache, then the preferred pids, then (rate-limited) every process. */
+  const pidFor = (inode: number): number | undefined => {
     let pid = inodeToPid.get(inode);
     if (pid === undefined && opts.preferredPids) {
       const m = new Map<number, number>();
@@ -143,6 +165,20 @@ export function createClientProcessResolver(opts: ResolverOptions = {}): ClientP
       fullScan();
       pid = inodeToPid.get(inode);
     }
+    return pid;
+  };
+
+  const linuxLookup = (clientPort: number, serverPort: number, ipv6: boolean): ClientProcess | undefined => {
+    const inode = inodeFor(clientPort, serverPort, ipv6);
+    if (inode === undefined) return undefined;
+    const pid = pidFor(inode);
+    return pid === undefined ? undefined : { pid, process: nameOf(pid) };
+  };
+
+  const linuxLookupAsync = async (clientPort: number, serverPort: number, ipv6: boolean): Promise<ClientProcess | undefined> => {
+    const inode = await inodeForAsync(clientPort, serverPort, ipv6);
+    if (inode === undefined) return undefined;
+    const pid = pidFor(inode);
     return pid === undefined ? undefined : { pid, process: nameOf(pid) };
   };
 
@@ -167,48 +203,91 @@ export function createClientProcessResolver(opts: ResolverOptions = {}): ClientP
   };
 
   return {
-    lookup: async (clientPort, serverPort) => {
-      if (platform === 'linux') return linuxLookup(clientPort, serverPort);
+    lookup: async (clientPort, serverPort, ipv6 = false) => {
+      if (platform === 'linux') return linuxLookupAsync(clientPort, serverPort, ipv6);
       if (platform === 'darwin') return lsofLookup(clientPort, serverPort);
       return undefined;
     },
-    lookupSync: (clientPort, serverPort) => (platform === 'linux' ? linuxLookup(clientPort, serverPort) : undefined),
+    lookupSync: (clientPort, serverPort, ipv6 = false) => (platform === 'linux' ? linuxLookup(clientPort, serverPort, ipv6) : undefined),
     parentOf,
   };
 }
 
 /** The record fields pid attribution fills (kept structural: the engine knows no capture types). */
 interface Attributable {
-  client?: { port: number; pid?: number; process?: string };
+  client?: { ip: string; port: number; pid?: number; process?: string };
+}
+
+export interface PidAnnotatorOptions {
+  /**
+   * Synchronous lookups allowed per second (each blocks the event loop for a few ms: reading
+   * /proc/net/tcp walks the kernel's whole connection table). Within the budget the pid is known
+   * at once, even for an exchange that ends a millisecond later; beyond it, lookups run on the
+   * thread pool and land if they finish before the exchange ends. Default 20; `run` (one agent,
+   * few connections) passes Infinity.
+   */
+  syncPerSecond?: number;
 }
 
 /**
  * A recorder `annotate` hook that fills client.pid / client.process, looked up when the exchange
- * starts (the client is connected then). `ports` are our listening ports (forward + reverse),
- * read lazily because they are known only once the proxy listens. Lookups are cached per client
- * port for a few seconds: keep-alive connections carry many exchanges.
+ * starts (the client is connected then). `ports` are our listening ports (forward, reverse,
+ * redirect), read lazily since they are known only once the proxy listens. Results are cached per
+ * client port for a few seconds: a keep-alive connection carries many exchanges.
  */
-export function pidAnnotator(resolver: ClientProcessResolver, ports: () => readonly number[]): (record: Attributable, phase: 'start' | 'end') => void {
-  const cache = new Map<number, { hit: ClientProcess | undefined; at: number }>();
-  return (record) => {
+export function pidAnnotator(resolver: ClientProcessResolver, ports: () => readonly number[], o: PidAnnotatorOptions = {}): (record: Attributable, phase: 'start' | 'end') => void {
+  type Entry = { hit: ClientProcess | undefined; at: number; pending?: Promise<void> };
+  const cache = new Map<number, Entry>();
+  const perSecond = o.syncPerSecond ?? 20;
+  let windowStart = 0;
+  let used = 0;
+  const budget = (): boolean => {
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      used = 0;
+    }
+    return used++ < perSecond;
+  };
+  const fresh = (e: Entry | undefined): boolean => !!e && Date.now() - e.at <= 3000;
+  const apply = (c: NonNullable<Attributable['client']>, hit: ClientProcess | undefined): void => {
+    if (!hit) return;
+    c.pid = hit.pid;
+    if (hit.process) c.process = hit.process;
+  };
+  const remember = (port: number, e: Entry): void => {
+    if (cache.size > 4096) cache.clear();
+    cache.set(port, e);
+  };
+  return (record, phase) => {
     const c = record.client;
     if (!c || c.pid !== undefined || !c.port) return;
-    const now = Date.now();
-    let entry = cache.get(c.port);
-    if (!entry || now - entry.at > 3000 || !entry.hit) {
+    const ipv6 = c.ip.includes(':') && !c.ip.startsWith('::ffff:');
+    const entry = cache.get(c.port);
+    if (entry && (entry.pending || (entry.hit && fresh(entry)))) return apply(c, entry.hit);
+    if (phase === 'end') return; // an async lookup that has not landed: the record goes without
+    if (budget()) {
       let hit: ClientProcess | undefined;
       for (const sp of ports()) {
-        hit = resolver.lookupSync(c.port, sp);
+        hit = resolver.lookupSync(c.port, sp, ipv6);
         if (hit) break;
       }
-      entry = { hit, at: now };
-      cache.set(c.port, entry);
-      if (cache.size > 4096) cache.clear();
+      remember(c.port, { hit, at: Date.now() });
+      return apply(c, hit);
     }
-    if (entry.hit) {
-      c.pid = entry.hit.pid;
-      if (entry.hit.process) c.process = entry.hit.process;
-    }
+    const e: Entry = { hit: undefined, at: Date.now() };
+    e.pending = (async () => {
+      for (const sp of ports()) {
+        const hit = await resolver.lookup(c.port, sp, ipv6).catch(() => undefined);
+        if (hit) {
+          e.hit = hit;
+          break;
+        }
+      }
+      e.at = Date.now();
+      delete e.pending;
+    })();
+    remember(c.port, e);
   };
 }
 

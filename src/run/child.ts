@@ -64,9 +64,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  */
 export function runChild(file: string, argv0: string, args: readonly string[], env: NodeJS.ProcessEnv, onSpawn?: (child: ChildProcess) => void): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
-    // Windows runs .cmd/.bat shims (npm-installed agents) only through the shell.
-    const shell = process.platform === 'win32' && /\.(cmd|bat)$/i.test(file);
-    const child = spawn(file, args, { stdio: 'inherit', env, argv0, shell });
+    // Handlers go in before the child exists: a Ctrl-C right after it starts must not kill us.
+    let child: ChildProcess | undefined;
     const fromTerminal = process.stdin.isTTY === true;
     const handlers = new Map<NodeJS.Signals, () => void>();
     for (const sig of FORWARDED) {
@@ -74,7 +73,7 @@ export function runChild(file: string, argv0: string, args: readonly string[], e
       const h = (): void => {
         if (fromTerminal && (sig === 'SIGINT' || sig === 'SIGQUIT')) return;
         try {
-          child.kill(sig);
+          child?.kill(sig);
         } catch {
           // already gone
         }
@@ -82,18 +81,22 @@ export function runChild(file: string, argv0: string, args: readonly string[], e
       handlers.set(sig, h);
       process.on(sig, h);
     }
+    // Windows runs .cmd/.bat shims (npm-installed agents) only through the shell.
+    const shell = process.platform === 'win32' && /\.(cmd|bat)$/i.test(file);
+    child = spawn(file, args, { stdio: 'inherit', env, argv0, shell });
     const cleanup = (): void => {
       for (const [sig, h] of handlers) process.off(sig, h);
     };
-    child.once('spawn', () => onSpawn?.(child));
-    child.once('error', (e) => {
+    const started = child;
+    started.once('spawn', () => onSpawn?.(started));
+    started.once('error', (e) => {
       cleanup();
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') reject(new CommandNotFoundError(argv0, 127, `command not found: ${argv0}`));
       else if (code === 'EACCES') reject(new CommandNotFoundError(argv0, 126, `permission denied: ${argv0}`));
       else reject(e);
     });
-    child.once('exit', (code, signal) => {
+    started.once('exit', (code, signal) => {
       cleanup();
       resolvePromise({ code, signal, exitCode: exitCodeFor(code, signal) });
     });

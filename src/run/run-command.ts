@@ -109,26 +109,27 @@ export async function runCommand(argv: string[], o: RunOptions, io = { out: proc
   const out = o.capture.out ?? join(home, 'runs', `${stamp()}-${target.name}-${session.slice(-8)}.jsonl`);
   if (out) mkdirSync(dirname(out), { recursive: true });
 
-  // Attribution: the pid is looked up when the exchange starts (the client is still connected);
-  // whether it belongs to this run's child is decided then too, while its parents still exist.
+  // Attribution: the pid is looked up when the exchange starts (the client is connected then);
+  // whether that process belongs to this run's child is decided once per pid.
   let childPid: number | undefined;
   const resolver = createClientProcessResolver({ preferredPids: () => (childPid ? processTree(childPid) : []) });
   const ownPorts: number[] = [];
-  const ownership = new Map<string, boolean>();
-  const label = (r: CaptureRecord): void => {
-    r.labels = { ...r.labels, target: target.name, session };
-  };
-  const attribute = pidAnnotator(resolver, () => ownPorts);
+  const ownership = new Map<number, boolean>();
+  const attribute = pidAnnotator(resolver, () => ownPorts, { syncPerSecond: Infinity });
   const annotate = (r: CaptureRecord, phase: 'start' | 'end'): void => {
     attribute(r, phase);
-    let ours = ownership.get(r.id);
-    if (ours === undefined) {
-      const pid = r.client?.pid;
-      // The proxy is private to this run: an exchange whose process is unknown is the child's.
-      ours = pid === undefined || childPid === undefined || isInTree(resolver, pid, childPid);
-      if (phase === 'start') ownership.set(r.id, ours);
-    } else if (phase === 'end') ownership.delete(r.id);
-    if (ours) label(r);
+    const pid = r.client?.pid;
+    let ours = true; // the proxy is private to this run: an exchange from an unknown process is the child's
+    if (pid !== undefined && childPid !== undefined) {
+      const known = ownership.get(pid);
+      ours = known ?? isInTree(resolver, pid, childPid);
+      if (known === undefined) ownership.set(pid, ours);
+    }
+    if (ours) r.labels = { ...r.labels, target: target.name, session };
+    else if (r.labels) {
+      delete r.labels['target'];
+      delete r.labels['session'];
+    }
   };
 
   const reverse = mode === 'reverse' ? target.upstreams.map((u) => ({ port: 0, host: '127.0.0.1', target: u.url })) : [];

@@ -309,7 +309,7 @@ export class ChainingConnector implements UpstreamConnector {
     const raw = await connectViaProxy(proxy, target);
     if (!target.tls) return raw;
     return new Promise((resolve, reject) => {
-      const s = tls.connect({ ...this.tlsOptions, socket: raw, servername: serverName(target.host) || undefined, ALPNProtocols: alpn });
+      const s = tls.connect({ ...this.tlsOptions, socket: raw, host: target.host, servername: serverName(target.host) || undefined, ALPNProtocols: alpn });
       s.once('secureConnect', () => {
         s.off('error', reject);
         resolve(s);

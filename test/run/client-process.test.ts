@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { once } from 'node:events';
-import { createClientProcessResolver, isInTree, parseLsof, parseProcNetTcp, processTree } from '../../src/engine/client-process.js';
+import { createClientProcessResolver, isInTree, parseLsof, parseProcNetTcp, pidAnnotator, processTree } from '../../src/engine/client-process.js';
 
 test('the process holding a client connection is found by its socket (pid and name), and placed in its process tree', async () => {
   const server = net.createServer();
@@ -24,6 +24,19 @@ test('the process holding a client connection is found by its socket (pid and na
       assert.ok(processTree(process.pid).includes(child.pid!));
       // A port nobody uses is no one's.
       assert.equal(await resolver.lookup(1, port), undefined);
+      // The annotator: within its sync budget the pid is there at start; beyond it (budget 0) the
+      // lookup runs off the event loop and lands by the exchange's end.
+      const sync = { client: { ip: '127.0.0.1', port: sock.remotePort! } as { ip: string; port: number; pid?: number; process?: string } };
+      pidAnnotator(resolver, () => [port])(sync, 'start');
+      assert.equal(sync.client.pid, child.pid);
+      const annotateAsync = pidAnnotator(resolver, () => [port], { syncPerSecond: 0 });
+      const rec = { client: { ip: '127.0.0.1', port: sock.remotePort! } as { ip: string; port: number; pid?: number; process?: string } };
+      annotateAsync(rec, 'start');
+      assert.equal(rec.client.pid, undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      annotateAsync(rec, 'end');
+      assert.equal(rec.client.pid, child.pid);
+      assert.equal(rec.client.process, 'node');
     }
   } finally {
     sock.destroy();

@@ -156,3 +156,11 @@ test('proxy --hosts-redirect (real run): HOST captured through the :443-style li
   assert.match(bad.stderr, /^agenttap: cannot write .* editing the hosts file needs root — run with sudo/m);
   assert.equal(existsSync(join(s.home, '.agenttap', 'system-state.json')), false);
 });
+
+test('proxy --system with no desktop session (gsettings cannot work) is one clear line, exit 1, nothing changed', async () => {
+  const s = sandbox();
+  const r = await runCli(['proxy', '--system', '--port', '0', '--out', join(s.home, 'c.jsonl')], { cwd: s.home, env: { ...s.env, XDG_CURRENT_DESKTOP: 'GNOME' } });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /^agenttap: gsettings needs a desktop session/m);
+  assert.equal(existsSync(join(s.home, '.agenttap', 'system-state.json')), false);
+});

@@ -178,6 +178,7 @@ test('a named session is recorded, listed, reopened and exported as HAR and JSON
   await page.waitForSelector('text=saved session "weather <b>bug</b> hunt" (1 exchanges)');
   const files = await readdir(join(dir, 'home', 'sessions'));
   assert.equal(files.filter((f) => f.endsWith('.jsonl')).length, 1);
+  await page.locator('[data-testid=sessions] option', { hasText: 'weather <b>bug</b> hunt' }).waitFor({ state: 'attached' });
   const options = await page.locator('[data-testid=sessions] option').allTextContents();
   assert.ok(options.some((o) => o.startsWith('weather <b>bug</b> hunt · 1')), JSON.stringify(options));
   const value = await page.locator('[data-testid=sessions] option').nth(1).getAttribute('value');

@@ -74,9 +74,9 @@ export function createProtocolSupport(opts: ProtocolSupportOptions = {}): Protoc
     },
     plainConnection(socket, first, ctx, proxy) {
       if (!startsWithH2Preface(first)) return false;
+      // The session reads what is buffered on the socket (the preface we peeked) itself.
       socket.unshift(first);
       front.serve(socket, ctx, proxy);
-      socket.resume();
       return true;
     },
     upgrade(req, socket, head, route, proxy) {

@@ -270,13 +270,30 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
       }
       const ctx: ConnectionContext = { mode: 'reverse', reverse: { base, listener: '' } };
       const server = this.httpServer(ctx);
-      const addr = await this.listenOn(server, spec.port, spec.host ?? o.host ?? '127.0.0.1', ctx, `--reverse ${spec.port}`);
+      const front = this.extensions.plainConnection ? this.peekingFront(server, ctx) : server;
+      const addr = await this.listenOn(front, spec.port, spec.host ?? o.host ?? '127.0.0.1', ctx, `--reverse ${spec.port}`);
       ctx.reverse!.listener = addr.url;
       this.reverseListeners.push({ ...addr, target: spec.target });
     }
   }
 
-  private listenOn(server: http.Server, port: number, host: string, ctx: ConnectionContext | undefined, flag: string): Promise<ListenerAddress> {
+  /**
+   * A reverse listener whose connections show their first bytes to the extensions (h2c prior
+   * knowledge) before HTTP/1.1 gets them.
+   */
+  private peekingFront(server: http.Server, ctx: ConnectionContext): net.Server {
+    return net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      socket.once('data', (first: Buffer) => {
+        socket.pause();
+        if (this.extensions.plainConnection?.(socket, first, ctx, this)) return;
+        socket.unshift(first);
+        server.emit('connection', socket);
+        socket.resume();
+      });
+    });
+  }
+
+  private listenOn(server: net.Server, port: number, host: string, ctx: ConnectionContext | undefined, flag: string): Promise<ListenerAddress> {
     server.on('connection', (s: net.Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

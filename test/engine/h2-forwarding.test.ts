@@ -199,3 +199,33 @@ test('Debian python3 httpx with h2 negotiates HTTP/2 through the proxy', async (
     await up.close();
   }
 });
+
+test('h2c prior knowledge on a reverse listener (Node http2 and curl), HTTP/1.1 still served on the same port', async () => {
+  const up = await startDualUpstream((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`upstream saw ${req.httpVersion} ${req.url} host=${req.headers.host ?? req.headers[':authority']}`);
+  });
+  const p = await startProtocolProxy({ capture: { reverse: [{ port: 0, target: up.url }] } });
+  const listener = p.cap.reverseListeners[0]!;
+  const session = http2.connect(listener.url);
+  try {
+    const res = await readAll(session.request({ ':path': '/v1/messages?beta=true' }));
+    assert.equal(res.headers[':status'], 200);
+    assert.equal(res.body, `upstream saw 2.0 /v1/messages?beta=true host=127.0.0.1:${up.port}`);
+    const c = await run('curl', ['-sS', '--http2-prior-knowledge', '-w', ' %{http_version}', `${listener.url}/curl-h2c`]);
+    assert.equal(c.stdout, `upstream saw 2.0 /curl-h2c host=127.0.0.1:${up.port} 2`);
+    const h1 = await run('curl', ['-sS', '--http1.1', `${listener.url}/plain`]);
+    assert.match(h1.stdout, /^upstream saw 1\.1 \/plain/);
+    const recs = await p.waitFor(3);
+    const r = recs.find((x) => x.request!.url.includes('/v1/messages'))!;
+    assert.equal(r.mode, 'reverse');
+    assert.equal(r.request!.url, `${up.url}/v1/messages?beta=true`);
+    assert.equal(r.request!.httpVersion, '2');
+    assert.equal(r.server.listener, listener.url);
+    assert.equal(recs.find((x) => x.request!.url.endsWith('/plain'))!.request!.httpVersion, '1.1');
+  } finally {
+    session.close();
+    await p.close();
+    await up.close();
+  }
+});

@@ -40,7 +40,17 @@ function typeName(v: unknown): string {
 }
 
 /** Path segments that are ids (UUIDs, long hex, numbers) collapse so endpoints group. */
+const endpointCache = new Map<string, string>();
+
 export function endpointPath(path: string): string {
+  const hit = endpointCache.get(path);
+  if (hit !== undefined) return hit;
+  const out = collapseIds(path);
+  if (endpointCache.size < 10_000) endpointCache.set(path, out);
+  return out;
+}
+
+function collapseIds(path: string): string {
   return path
     .split('/')
     .map((seg) => (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(seg) || /^[0-9a-f]{24,}$/i.test(seg) || /^\d{3,}$/.test(seg) ? '{id}' : seg))

@@ -12,8 +12,23 @@ import { formatBytes, formatDuration } from './text-table.js';
 const MD_ESCAPES: Record<string, string> = { '\\': '\\\\', '`': '\\`', '*': '\\*', '_': '\\_', '[': '\\[', ']': '\\]', '&': '&amp;', '<': '&lt;', '>': '&gt;', '|': '\\|' };
 const MD_SPECIAL = /[\\`*_[\]&<>|]/g;
 
+const shortCache = new Map<string, string>();
+
 /** Text safe inside a Markdown table cell or heading: no pipes, newlines or HTML (one pass per string). */
 export function mdText(text: string, max = 300): string {
+  // Roles, block types, tool names and models repeat on every row: escape them once.
+  if (text.length <= 64 && text.length <= max) {
+    let hit = shortCache.get(text);
+    if (hit === undefined) {
+      hit = escapeCell(text, max);
+      if (shortCache.size < 4096) shortCache.set(text, hit);
+    }
+    return hit;
+  }
+  return escapeCell(text, max);
+}
+
+function escapeCell(text: string, max: number): string {
   // Cut first: a 50 KB tool result must not be scanned whole for a 500-character cell.
   let t = text.length > max * 2 + 64 ? text.slice(0, max * 2 + 64) : text;
   if (/[\n\r\t]|\s\s/.test(t)) t = t.replace(/\s+/g, ' ');

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export interface AgentPackage {
-  name: 'claude-code' | 'codex' | 'gemini-cli';
+  name: 'claude-code' | 'codex' | 'gemini-cli' | 'opencode';
   pkg: string;
   version: string;
   bin: string;
@@ -17,6 +17,7 @@ export const AGENTS: Record<AgentPackage['name'], AgentPackage> = {
   'claude-code': { name: 'claude-code', pkg: '@anthropic-ai/claude-code', version: '2.1.330', bin: 'claude' },
   codex: { name: 'codex', pkg: '@openai/codex', version: '0.169.0', bin: 'codex' },
   'gemini-cli': { name: 'gemini-cli', pkg: '@google/gemini-cli', version: '0.61.0', bin: 'gemini' },
+  opencode: { name: 'opencode', pkg: 'opencode-ai', version: '1.18.33', bin: 'opencode' },
 };
 
 export function agentCacheDir(): string {

@@ -20,7 +20,7 @@ interface AgentCase {
   /** Real host whose API the fake stands in for. */
   host: string;
   args: (prompt: string) => string[];
-  env: (home: string) => Record<string, string>;
+  env: (home: string, fakeUrl: string) => Record<string, string>;
   /** URL path of the model calls in the capture. */
   llmPath: RegExp;
   setup?: (home: string) => void;
@@ -60,6 +60,23 @@ const CASES: AgentCase[] = [
       writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } } }));
     },
   },
+  {
+    agent: AGENTS.opencode,
+    target: 'opencode',
+    host: 'api.anthropic.com',
+    args: (p) => ['run', '--model', 'anthropic/claude-sonnet-4-5', p],
+    // Loopback only: no models.dev fetch, no self-update, and its plugin installs ask the fake
+    // upstream (404) instead of the npm registry.
+    env: (_home, fakeUrl) => ({
+      ANTHROPIC_API_KEY: 'sk-ant-test-agenttap-opencode',
+      NPM_CONFIG_REGISTRY: `${fakeUrl}/npm/`,
+      OPENCODE_DISABLE_AUTOUPDATE: '1',
+      OPENCODE_DISABLE_MODELS_FETCH: '1',
+      OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+      OPENCODE_DISABLE_SHARE: '1',
+    }),
+    llmPath: /^https:\/\/api\.anthropic\.com\/v1\/messages$/,
+  },
 ];
 
 /** What the client sent: the request body, or a WebSocket's client messages (Codex's transport). */
@@ -83,7 +100,7 @@ async function runAgent(c: AgentCase, mode: 'forward' | 'reverse', fake: FakeLlm
   const out = join(home, 'capture.jsonl');
   const r = await runCli(['run', '--mode', mode, '--target', c.target, '--out', out, '--map-remote', `${c.host}=${fake.url}`, '--', bin, ...c.args('Run `echo agenttap-tool-ok` and tell me what it printed.')], {
     cwd: work,
-    env: { PATH: process.env['PATH'] ?? '', HOME: home, AGENTTAP_HOME: join(home, '.agenttap'), TERM: 'dumb', ...c.env(home) },
+    env: { PATH: process.env['PATH'] ?? '', HOME: home, AGENTTAP_HOME: join(home, '.agenttap'), TERM: 'dumb', ...c.env(home, fake.url) },
     timeoutMs: 240_000,
   });
   assert.equal(r.code, 0, `${c.target} ${mode} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);

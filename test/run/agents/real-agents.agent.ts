@@ -35,7 +35,7 @@ const CASES: AgentCase[] = [
     host: 'api.anthropic.com',
     // As root, --dangerously-skip-permissions needs IS_SANDBOX=1.
     args: (p) => ['-p', p, '--dangerously-skip-permissions'],
-    env: () => ({ ANTHROPIC_API_KEY: 'sk-ant-test-agenttap-claude', IS_SANDBOX: '1' }),
+    env: () => ({ ANTHROPIC_API_KEY: 'sk-ant-test-agenttap-claude', IS_SANDBOX: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' }),
     llmPath: /^https:\/\/api\.anthropic\.com\/v1\/messages(\?beta=true)?$/,
   },
   {
@@ -57,7 +57,7 @@ const CASES: AgentCase[] = [
     // API-key auth must be selected for GOOGLE_GEMINI_BASE_URL (reverse mode) to be used.
     setup: (home) => {
       mkdirSync(join(home, '.gemini'), { recursive: true });
-      writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } } }));
+      writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } }, privacy: { usageStatisticsEnabled: false } }));
     },
   },
   {
@@ -98,7 +98,9 @@ async function runAgent(c: AgentCase, mode: 'forward' | 'reverse', fake: FakeLlm
   mkdirSync(work);
   c.setup?.(home);
   const out = join(home, 'capture.jsonl');
-  const r = await runCli(['run', '--mode', mode, '--target', c.target, '--out', out, '--map-remote', `${c.host}=${fake.url}`, '--', bin, ...c.args('Run `echo agenttap-tool-ok` and tell me what it printed.')], {
+  // Loopback only: in forward mode every other host the agent calls (telemetry, plugin lists)
+  // is answered by the fake too (a 404), after the model API rule.
+  const r = await runCli(['run', '--mode', mode, '--target', c.target, '--out', out, '--map-remote', `${c.host}=${fake.url}`, ...(mode === 'forward' ? ['--map-remote', `*=${fake.url}`] : []), '--', bin, ...c.args('Run `echo agenttap-tool-ok` and tell me what it printed.')], {
     cwd: work,
     env: { PATH: process.env['PATH'] ?? '', HOME: home, AGENTTAP_HOME: join(home, '.agenttap'), TERM: 'dumb', ...c.env(home, fake.url) },
     timeoutMs: 240_000,

@@ -101,6 +101,24 @@ test('run: python3 requests and a Node fetch script with no proxy code are captu
   }
 });
 
+test('run: loopback stays direct (local servers, OAuth callbacks) while real hosts go through the proxy', async () => {
+  const fake = await startFakeLlm();
+  const home = mkdtempSync(join(tmpdir(), 'agenttap-run-'));
+  const out = join(home, 'cap.jsonl');
+  try {
+    const script = `curl -sS -o /dev/null -w 'local %{http_code}\\n' ${fake.url}/v1/models; curl -sS -o /dev/null -w 'remote %{http_code}\\n' -d '${CHAT_BODY}' -H 'content-type: application/json' ${RESPONSES_URL}; echo "no_proxy=$NO_PROXY"`;
+    const r = await runCli(['run', '--out', out, '--map-remote', `api.openai.com=${fake.url}`, '--', '/bin/sh', '-c', script], { env: { ...env(home), NO_PROXY: 'intranet.example' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^local 404$/m);
+    assert.match(r.stdout, /^remote 200$/m);
+    assert.match(r.stdout, /^no_proxy=localhost,127\.0\.0\.1,::1,intranet\.example$/m);
+    const urls = (await readCapture(out)).map((x) => x.request?.url);
+    assert.deepEqual(urls, [RESPONSES_URL]);
+  } finally {
+    await fake.close();
+  }
+});
+
 test('run passes the exit code through; a child killed by a signal gives 128+signal and the capture is still written', async () => {
   const fake = await startFakeLlm();
   const home = mkdtempSync(join(tmpdir(), 'agenttap-run-'));

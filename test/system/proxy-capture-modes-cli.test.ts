@@ -67,14 +67,14 @@ function gsettings(env: NodeJS.ProcessEnv, ...args: string[]): string {
 test('proxy --system on GNOME (real gsettings): set while running, restored on Ctrl-C; after a crash, --revert restores it', async () => {
   const s = sandbox();
   const env = { ...s.env, GSETTINGS_BACKEND: 'keyfile', XDG_CONFIG_HOME: join(s.home, 'config'), XDG_CURRENT_DESKTOP: 'GNOME' };
-  const start = (): Promise<{ child: ReturnType<typeof spawn>; port: number }> =>
+  const start = (...extra: string[]): Promise<{ child: ReturnType<typeof spawn>; port: number; output: () => string }> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cliBin, 'proxy', '--system', '--port', '0', '--out', join(s.home, 'cap.jsonl')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [cliBin, 'proxy', '--system', '--port', '0', '--out', join(s.home, 'cap.jsonl'), ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       const onData = (d: Buffer): void => {
         text += d.toString();
         const m = /system proxy set to 127\.0\.0\.1:(\d+)/.exec(text);
-        if (m) resolve({ child, port: Number(m[1]) });
+        if (m) resolve({ child, port: Number(m[1]), output: () => text });
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
@@ -101,6 +101,18 @@ test('proxy --system on GNOME (real gsettings): set while running, restored on C
   assert.equal(gsettings(env, 'get', 'org.gnome.system.proxy', 'mode'), "'none'");
   const again = await runCli(['proxy', '--revert'], { env });
   assert.match(again.stdout + again.stderr, /nothing to revert/);
+
+  // --system-timeout: the OS setting goes back on its own; the proxy keeps running.
+  const c = await start('--system-timeout', '1s');
+  assert.equal(gsettings(env, 'get', 'org.gnome.system.proxy', 'mode'), "'manual'");
+  for (let i = 0; i < 50 && !/--system-timeout reached/.test(c.output()); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(c.output(), /--system-timeout reached: system proxy restored \(gnome\)/);
+  assert.equal(gsettings(env, 'get', 'org.gnome.system.proxy', 'mode'), "'none'");
+  assert.equal(c.child.exitCode, null, 'the proxy is still running');
+  const gone = new Promise((r) => c.child.on('exit', r));
+  c.child.kill('SIGINT');
+  await gone;
+  assert.equal(gsettings(env, 'get', 'org.gnome.system.proxy', 'mode'), "'none'");
 });
 
 test('proxy --hosts-redirect (real run): HOST captured through the :443-style listener; an unwritable hosts file is one clear line and nothing changes', async () => {

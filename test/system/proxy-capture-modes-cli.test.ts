@@ -64,7 +64,7 @@ function gsettings(env: NodeJS.ProcessEnv, ...args: string[]): string {
   return execFileSync('gsettings', args, { env, encoding: 'utf8' }).trim();
 }
 
-test('proxy --system on GNOME (real gsettings): set while running, restored on Ctrl-C; after a crash, --revert restores it', async () => {
+test('proxy --system on GNOME (real gsettings): set while running, restored on Ctrl-C, by --revert or the next start after a crash, and by --system-timeout', async () => {
   const s = sandbox();
   const env = { ...s.env, GSETTINGS_BACKEND: 'keyfile', XDG_CONFIG_HOME: join(s.home, 'config'), XDG_CURRENT_DESKTOP: 'GNOME' };
   const start = (...extra: string[]): Promise<{ child: ReturnType<typeof spawn>; port: number; output: () => string }> =>
@@ -101,6 +101,18 @@ test('proxy --system on GNOME (real gsettings): set while running, restored on C
   assert.equal(gsettings(env, 'get', 'org.gnome.system.proxy', 'mode'), "'none'");
   const again = await runCli(['proxy', '--revert'], { env });
   assert.match(again.stdout + again.stderr, /nothing to revert/);
+
+  // A crash, then the next start repairs it first (and saves the real previous state again).
+  const d = await start();
+  const dDied = new Promise((r) => d.child.on('exit', r));
+  d.child.kill('SIGKILL');
+  await dDied;
+  const e = await start();
+  assert.match(e.output(), /an earlier run did not clean up: system proxy \(gnome\) restored/);
+  const eDone = new Promise((r) => e.child.on('exit', r));
+  e.child.kill('SIGINT');
+  await eDone;
+  assert.equal(gsettings(env, 'get', 'org.gnome.system.proxy', 'mode'), "'none'");
 
   // --system-timeout: the OS setting goes back on its own; the proxy keeps running.
   const c = await start('--system-timeout', '1s');

@@ -1,6 +1,6 @@
 // The body of `agenttap run`: target → capture proxy → child with the right environment → summary.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uuidv7 } from '../capture/ids.js';
 import { readRecords } from '../capture/reader.js';
@@ -106,7 +106,9 @@ export async function runCommand(argv: string[], o: RunOptions, io = { out: proc
   }
 
   const session = o.session ?? uuidv7();
-  const out = o.capture.out ?? join(home, 'runs', `${stamp()}-${target.name}-${session.slice(-8)}.jsonl`);
+  // `out: false` (memory only) stays false; a path is made absolute so the summary names it exactly.
+  const given = o.capture.out ?? join(home, 'runs', `${stamp()}-${target.name}-${session.slice(-8)}.jsonl`);
+  const out = given === false ? false : resolve(given);
   if (out) mkdirSync(dirname(out), { recursive: true });
 
   // Attribution: the pid is looked up when the exchange starts (the client is connected then);

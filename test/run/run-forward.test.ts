@@ -53,7 +53,7 @@ test('run -- curl: the request is captured through the forward proxy, TLS truste
   }
 });
 
-test('run: python3 requests and a Node fetch script with no proxy code are captured, with no TLS errors', async () => {
+test('run: python3 requests, python3 httpx and a Node fetch script with no proxy code are captured, with no TLS errors', async () => {
   const fake = await startFakeLlm();
   const home = mkdtempSync(join(tmpdir(), 'agenttap-run-'));
   const out = join(home, 'cap.jsonl');
@@ -83,6 +83,12 @@ test('run: python3 requests and a Node fetch script with no proxy code are captu
     const p = await runCli(['run', '--out', out, ...map, '--', '/usr/bin/python3', py], { env: env(home) });
     assert.equal(p.code, 0, p.stderr);
     assert.match(p.stdout, /python-ok Hello from the agenttap fake upstream/);
+    // httpx (Debian python3-httpx) reads SSL_CERT_FILE, not REQUESTS_CA_BUNDLE.
+    const hx = join(home, 'agent_httpx.py');
+    writeFileSync(hx, ['import httpx', 'r = httpx.post("https://api.openai.com/v1/responses", json={"model": "gpt-4o-mini", "input": "hi"}, headers={"authorization": "Bearer sk-test-httpx"})', 'r.raise_for_status()', 'print("httpx-ok", r.json()["object"])'].join('\n'));
+    const h = await runCli(['run', '--out', out, ...map, '--', '/usr/bin/python3', hx], { env: env(home) });
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stdout, /httpx-ok response/);
     const n = await runCli(['run', '--out', out, ...map, '--', process.execPath, js], { env: env(home) });
     assert.equal(n.code, 0, n.stderr);
     assert.match(n.stdout, /node-ok true/);
@@ -92,10 +98,11 @@ test('run: python3 requests and a Node fetch script with no proxy code are captu
     assert.equal(anth?.response?.status, 200);
     assert.equal(oai?.response?.status, 200);
     assert.equal(anth?.client?.process, 'python3');
-    assert.equal(oai?.client?.process, 'node');
+    assert.equal(oai?.client?.process, 'python3'); // the httpx run came first
+    assert.ok(recs.some((x) => x.request?.url === RESPONSES_URL && x.client?.process === 'node'));
     assert.notEqual(anth?.labels?.['session'], oai?.labels?.['session'], 'one session per run');
     // Secrets are redacted before disk.
-    assert.doesNotMatch(readFileSync(out, 'utf8'), /AIza-test-abcdef|sk-test-999/);
+    assert.doesNotMatch(readFileSync(out, 'utf8'), /AIza-test-abcdef|sk-test-999|sk-test-httpx/);
   } finally {
     await fake.close();
   }

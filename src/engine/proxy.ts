@@ -224,8 +224,11 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
         });
         const ctx: ConnectionContext = { mode: 'forward', connect: { host: target.host, port: target.port, tls: true } };
         this.contexts.set(tlsSocket, ctx);
+        let established = false;
+        tlsSocket.once('secure', () => (established = true));
         tlsSocket.on('error', (err: Error) => {
-          if (!tlsSocket.alpnProtocol && !(tlsSocket as { _secureEstablished?: boolean })._secureEstablished) this.extensions.onClientTlsError?.(target, err);
+          // Only handshake failures say something about our certificate.
+          if (!established) this.extensions.onClientTlsError?.(target, err);
         });
         const alpnHook = this.extensions.alpnConnection;
         if (alpnHook && alpn.some((p) => p !== 'http/1.1')) {

@@ -38,7 +38,8 @@ export class DirectConnector implements UpstreamConnector {
   private readonly tlsOptions: tls.ConnectionOptions;
 
   constructor(opts: DirectConnectorOptions = {}) {
-    const common = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: 256, scheduling: 'lifo' as const };
+    // noDelay: SSE events are small writes; Nagle + delayed ACK would hold them up to 40 ms.
+    const common = { keepAlive: true, keepAliveMsecs: 1000, noDelay: true, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: 256, scheduling: 'lifo' as const };
     // One TLS context for every upstream connection. Passing `ca` instead would make the agent
     // stringify the whole root list into its pool key on every request and build a context per
     // connection (measured: most of the proxy's CPU). Node's default roots already include

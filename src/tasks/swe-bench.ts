@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parquetReadObjects } from 'hyparquet';
 
 export interface SweBenchInstance {
   instance_id: string;
@@ -64,20 +65,14 @@ async function fromJsonl(file: string, index: number, warn: (l: string) => void)
 }
 
 async function fromParquet(file: string, index: number): Promise<SweBenchInstance> {
-  // hyparquet: a small, dependency-free Parquet reader. Optional: only Parquet datasets need it.
-  const name = 'hyparquet';
-  let mod: { parquetReadObjects?: (o: { file: ArrayBuffer; rowStart: number; rowEnd: number }) => Promise<Record<string, unknown>[]> };
-  try {
-    mod = (await import(name)) as typeof mod;
-  } catch {
-    throw new TaskError(
-      `reading Parquet needs the "hyparquet" package (npm install hyparquet), or pass a JSONL file / omit --dataset to use the Hugging Face datasets server`,
-      'parquet-unavailable',
-    );
-  }
   const buf = readFileSync(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  const rows = await mod.parquetReadObjects!({ file: ab, rowStart: index, rowEnd: index + 1 });
+  let rows: Record<string, unknown>[];
+  try {
+    rows = (await parquetReadObjects({ file: ab, rowStart: index, rowEnd: index + 1 })) as Record<string, unknown>[];
+  } catch (e) {
+    throw new TaskError(`${file} is not a readable Parquet file (${(e as Error).message})`, 'bad-parquet');
+  }
   if (!rows[0]) throw new TaskError(`${file}: --index ${index} is out of range`, 'index-out-of-range');
   return checkInstance(rows[0], `${file} row ${index}`);
 }

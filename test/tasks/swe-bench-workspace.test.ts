@@ -98,3 +98,29 @@ test('task swe-bench without --dataset reads the row from the Hugging Face datas
     server.close();
   }
 });
+
+test('task swe-bench reads its instance from a Parquet dataset, as the Hugging Face files are', async () => {
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const repo = makeRepo();
+  const work = mkdtempSync(join(tmpdir(), 'agenttap-swe-parquet-'));
+  const dataset = join(work, 'test-00000-of-00001.parquet');
+  const buffer = parquetWriteBuffer({
+    columnData: [
+      { name: 'instance_id', data: ['acme__calc-1', 'acme__calc-2'], type: 'STRING' },
+      { name: 'repo', data: ['acme/calc', 'acme/calc'], type: 'STRING' },
+      { name: 'base_commit', data: [repo.second, repo.first], type: 'STRING' },
+      { name: 'problem_statement', data: ['first', 'parquet says add() subtracts'], type: 'STRING' },
+    ],
+  });
+  writeFileSync(dataset, Buffer.from(buffer));
+  const out = join(work, 'ws');
+  const r = await runCli(['task', 'swe-bench', '--index', '1', '-o', out, '--dataset', dataset, '--repo-url', repo.dir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(git(join(out, 'calc'), 'rev-parse', 'HEAD'), repo.first);
+  assert.match(readFileSync(join(out, 'TASK.md'), 'utf8'), /parquet says add\(\) subtracts/);
+
+  writeFileSync(join(work, 'bad.parquet'), 'not parquet at all');
+  const bad = await runCli(['task', 'swe-bench', '--index', '0', '-o', join(work, 'o'), '--dataset', join(work, 'bad.parquet')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /bad\.parquet is not a readable Parquet file/);
+});

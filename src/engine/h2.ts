@@ -155,7 +155,7 @@ export class H2UpstreamPool {
         settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
       });
       session.once('connect', () => widenWindow(session));
-      session.on('error', () => {});
+      session.on('error', (e: Error) => ((session as unknown as { lastError?: Error }).lastError ??= e));
       session.on('goaway', () => {
         if (this.sessions.get(key) === session) this.sessions.delete(key);
         (session as unknown as { goawayed: boolean }).goawayed = true;
@@ -188,6 +188,7 @@ type Upstream =
 export interface H2Options {
   /** Pool of upstream sessions; shares the proxy's connector. */
   pool: H2UpstreamPool;
+  log?(line: string): void;
 }
 
 /**
@@ -205,9 +206,12 @@ export class H2Front {
       maxSessionMemory: 64,
     });
     this.server.on('session', (session: http2.ServerHttp2Session) => {
-      if (this.pendingCtx) this.ctxBySession.set(session, this.pendingCtx);
+      const info = this.pendingCtx;
+      if (info) this.ctxBySession.set(session, info);
       setImmediate(() => widenWindow(session));
-      session.on('error', () => {});
+      session.on('error', (err: NodeJS.ErrnoException) => {
+        if (info) this.clientSessionError(session, err, info.ctx, info.proxy);
+      });
     });
     this.server.on('sessionError', () => {});
     this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: unknown) => {
@@ -231,6 +235,25 @@ export class H2Front {
     } finally {
       this.pendingCtx = undefined;
     }
+  }
+
+  /**
+   * The client broke HTTP/2 (a malformed frame, a bad preface): nghttp2 has already sent it a
+   * GOAWAY. Streams in flight end as client aborts; the session error itself gets a record.
+   */
+  private clientSessionError(session: http2.ServerHttp2Session, err: NodeJS.ErrnoException, ctx: ConnectionContext, proxy: ProxyServer): void {
+    const sock = session.socket;
+    const server = ctx.connect ? { ...ctx.connect } : ctx.reverse ? { host: ctx.reverse.base.hostname, port: Number(ctx.reverse.base.port) || (ctx.reverse.base.protocol === 'https:' ? 443 : 80), tls: ctx.reverse.base.protocol === 'https:', listener: ctx.reverse.listener } : { host: '', port: 0, tls: false };
+    const ex = newExchange({
+      kind: 'http',
+      mode: ctx.mode,
+      client: { ip: sock?.remoteAddress ?? '', port: sock?.remotePort ?? 0 },
+      server,
+      request: { method: '', url: '', httpVersion: '2', headers: [] },
+    });
+    proxy.emit('start', ex);
+    proxy.emit('abort', ex, { phase: 'protocol', code: err.code ?? 'ERR_HTTP2_ERROR', message: `malformed HTTP/2 from the client: ${err.message}` }, {});
+    this.opts.log?.(`agenttap: ${server.host}:${server.port}: malformed HTTP/2 from the client (${err.message}); connection closed`);
   }
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[], ctx: ConnectionContext, proxy: ProxyServer): void {
@@ -285,6 +308,16 @@ class H2Exchange {
     private readonly proxy: ProxyServer,
     private readonly pool: H2UpstreamPool,
   ) {}
+
+  /** The client asked for trailers (`te: trailers`): keep the response open for them. */
+  private get wantsTrailers(): boolean {
+    return this.ex.request.headers.some(([k, v]) => k.toLowerCase() === 'te' && /trailers/i.test(v));
+  }
+
+  /** The client announced request trailers (a `Trailer` header, or gRPC). */
+  private get requestTrailersAnnounced(): boolean {
+    return this.ex.request.headers.some(([k, v]) => k.toLowerCase() === 'trailer' || (k.toLowerCase() === 'content-type' && /^application\/grpc/i.test(v)));
+  }
 
   run(): void {
     const { stream, ex } = this;
@@ -346,14 +379,18 @@ class H2Exchange {
   private respond(status: number, pairs: [string, string][]): boolean {
     const { stream } = this;
     if (stream.destroyed || stream.closed) return false;
+    // Waiting for trailers costs a frame and a loop turn per response: only when they can come
+    // (gRPC, a Trailer header, or a client that asked with `te: trailers`).
+    const trailersPossible = this.wantsTrailers || pairs.some(([k, v]) => k === 'trailer' || (k === 'content-type' && /^application\/grpc/i.test(v)));
     try {
-      stream.respond(h2Object(pairs, { ':status': status }), { waitForTrailers: true });
+      stream.respond(h2Object(pairs, { ':status': status }), { waitForTrailers: trailersPossible });
     } catch (e) {
       this.finish({ phase: 'protocol', code: (e as NodeJS.ErrnoException).code ?? 'BAD_RESPONSE_HEADERS', message: (e as Error).message });
       resetStream(stream, C.NGHTTP2_INTERNAL_ERROR);
       return false;
     }
     this.responded = true;
+    if (!trailersPossible) return true;
     stream.on('wantTrailers', () => {
       const t = this.upstreamTrailers;
       try {
@@ -380,7 +417,7 @@ class H2Exchange {
     });
     let upReq: http2.ClientHttp2Stream;
     try {
-      upReq = up.session.request(headers, { waitForTrailers: true });
+      upReq = up.session.request(headers, { waitForTrailers: this.requestTrailersAnnounced });
     } catch (e) {
       return this.failBeforeResponse({ phase: 'upstream-connect', code: (e as NodeJS.ErrnoException).code ?? 'ERR_HTTP2', message: (e as Error).message });
     }
@@ -424,22 +461,35 @@ class H2Exchange {
     upReq.on('error', () => {});
     upReq.on('close', () => {
       if (this.done) return;
-      const code = upReq.rstCode ?? C.NGHTTP2_NO_ERROR;
-      if (this.upstreamEnded && code === C.NGHTTP2_NO_ERROR) return;
-      const session = up.session as http2.ClientHttp2Session & { goawayed?: boolean };
-      const goaway = session.goawayed || session.closed || session.destroyed;
-      const how = goaway ? `GOAWAY/${rstName(code)}` : `RST_STREAM ${rstName(code)}`;
-      if (!this.responded) {
-        // A session that never spoke h2 properly (h1 behind an h2 ALPN, garbage) is a protocol error.
-        const phase = code === C.NGHTTP2_PROTOCOL_ERROR || code === C.NGHTTP2_COMPRESSION_ERROR || code === C.NGHTTP2_FRAME_SIZE_ERROR ? 'protocol' : 'upstream-reset';
-        this.finish({ phase, code: how, message: `upstream reset the stream before responding (${how})` });
-        resetStream(stream, code);
-        return;
-      }
-      this.finish({ phase: code === C.NGHTTP2_PROTOCOL_ERROR ? 'protocol' : 'upstream-reset', code: how, message: `upstream reset the stream mid-response (${how})` });
-      // Never a fake clean end: the client's stream is reset with the same code.
-      resetStream(stream, code);
+      // The session's own 'error' (why it died) comes after its streams close: look a tick later.
+      if (!this.responded) return void setImmediate(() => this.upstreamClosed(upReq, up));
+      this.upstreamClosed(upReq, up);
     });
+  }
+
+  private upstreamClosed(upReq: http2.ClientHttp2Stream, up: Extract<Upstream, { kind: 'h2' }>): void {
+    const { stream } = this;
+    if (this.done) return;
+    const code = upReq.rstCode ?? C.NGHTTP2_NO_ERROR;
+    if (this.upstreamEnded && code === C.NGHTTP2_NO_ERROR) return;
+    const session = up.session as http2.ClientHttp2Session & { goawayed?: boolean };
+    const goaway = session.goawayed || session.closed || session.destroyed;
+    const how = goaway ? `GOAWAY/${rstName(code)}` : `RST_STREAM ${rstName(code)}`;
+    const sessionError = (up.session as unknown as { lastError?: NodeJS.ErrnoException }).lastError;
+    if (!this.responded && sessionError) {
+      // The upstream never spoke h2 properly (HTTP/1.1 behind an h2 ALPN, garbage): a 502 with
+      // the reason, as for any upstream that cannot be talked to.
+      return this.failBeforeResponse({ phase: 'protocol', code: sessionError.code ?? 'ERR_HTTP2_ERROR', message: `upstream did not speak HTTP/2 after offering it: ${sessionError.message}` });
+    }
+    if (!this.responded) {
+      const phase = code === C.NGHTTP2_PROTOCOL_ERROR || code === C.NGHTTP2_COMPRESSION_ERROR || code === C.NGHTTP2_FRAME_SIZE_ERROR ? 'protocol' : 'upstream-reset';
+      this.finish({ phase, code: how, message: `upstream reset the stream before responding (${how})` });
+      resetStream(stream, code);
+      return;
+    }
+    this.finish({ phase: code === C.NGHTTP2_PROTOCOL_ERROR ? 'protocol' : 'upstream-reset', code: how, message: `upstream reset the stream mid-response (${how})` });
+    // Never a fake clean end: the client's stream is reset with the same code.
+    resetStream(stream, code);
   }
 
   private viaH1(): void {

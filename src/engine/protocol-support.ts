@@ -61,7 +61,7 @@ export function createProtocolSupport(opts: ProtocolSupportOptions = {}): Protoc
   const connector = new ChainingConnector({ settings, insecure: opts.insecureUpstream, extraCa: opts.upstreamCa, base: opts.base });
   const pool = new H2UpstreamPool(connector);
   connector.onDestroy(() => pool.destroy());
-  const front = new H2Front({ pool });
+  const front = new H2Front({ pool, log });
   const policy = new PassthroughPolicy({ patterns: opts.passthrough, home: opts.home, learn: opts.learn });
   let bound: ProxyServer | undefined;
 

@@ -229,3 +229,61 @@ test('h2c prior knowledge on a reverse listener (Node http2 and curl), HTTP/1.1 
     await up.close();
   }
 });
+
+test('bad input: a malformed client frame gets a GOAWAY and a record; an upstream that speaks HTTP/1.1 after offering h2 gives a 502', async () => {
+  const { upstreamTestCa } = await import('../support/test-upstream.js');
+  const tls = await import('node:tls');
+  const { ca } = await upstreamTestCa();
+  const leaf = await ca.leafFor('127.0.0.1');
+  // Offers h2 by ALPN, then answers in HTTP/1.1.
+  const liar = tls.createServer({ cert: leaf.certPem, key: leaf.keyPem, ALPNProtocols: ['h2'] }, (s) => {
+    s.on('error', () => {});
+    s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi'));
+  });
+  await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
+  const liarPort = (liar.address() as import('node:net').AddressInfo).port;
+  const up = await startH2Upstream((stream) => {
+    stream.respond({ ':status': 200 });
+    stream.end('ok');
+  });
+  const p = await startProtocolProxy();
+  try {
+    const { tlsThroughProxy } = await import('../support/protocol-proxy.js');
+    const raw = await tlsThroughProxy(p.port, '127.0.0.1', up.port, p.caPem, ['h2']);
+    let got = Buffer.alloc(0);
+    raw.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+    raw.on('error', () => {});
+    // Preface, then a HEADERS frame whose one-byte header block is not valid HPACK.
+    raw.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from('00000001050000000100', 'hex')]));
+    await new Promise((r) => raw.once('close', r));
+    // Somewhere in what we got back is a GOAWAY frame (type 7).
+    let goaway = false;
+    for (let i = 0; i + 9 <= got.length; ) {
+      const len = got.readUIntBE(i, 3);
+      if (got[i + 3] === 0x7) goaway = true;
+      i += 9 + len;
+    }
+    assert.ok(goaway, 'the client got a GOAWAY');
+    const [bad] = await p.waitFor(1);
+    assert.equal(bad!.error?.phase, 'protocol');
+    assert.match(bad!.error!.message, /malformed HTTP\/2 from the client/);
+    assert.ok(p.logs.some((l) => /malformed HTTP\/2/.test(l)));
+
+    const session = await h2ThroughProxy(p.port, '127.0.0.1', liarPort, p.caPem);
+    const res = await readAll(session.request({ ':path': '/liar' }));
+    assert.equal(res.headers[':status'], 502);
+    assert.match(res.body, /did not speak HTTP\/2/);
+    const ok = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+    assert.equal((await readAll(ok.request({ ':path': '/fine' }))).body, 'ok');
+    const recs = await p.waitFor(3);
+    const liarRec = recs.find((r) => r.request?.url.endsWith('/liar'))!;
+    assert.equal(liarRec.error?.phase, 'protocol');
+    assert.equal(liarRec.response, undefined);
+    session.close();
+    ok.close();
+  } finally {
+    await p.close();
+    await up.close();
+    liar.close();
+  }
+});

@@ -80,8 +80,12 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
     if (!upReq.write(chunk)) req.pause();
   });
   upReq.on('drain', () => req.resume());
+  // A request without a body (most GETs) goes upstream now, not a tick later at 'end'.
+  const bodiless = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+  if (bodiless) upReq.end();
   req.on('end', () => {
     events.emit('request-end', ex, since(ex));
+    if (bodiless) return;
     if (req.rawTrailers.length) upReq.addTrailers(headerPairs(req.rawTrailers));
     upReq.end();
   });

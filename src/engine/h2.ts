@@ -417,7 +417,10 @@ class H2Exchange {
     });
     let upReq: http2.ClientHttp2Stream;
     try {
-      upReq = up.session.request(headers, { waitForTrailers: this.requestTrailersAnnounced });
+      // endStream as the client sent it: Node would otherwise end GET/DELETE on its own (dropping
+      // a body) and an explicit end() afterwards costs an extra frame.
+      const endStream = stream.endAfterHeaders;
+      upReq = up.session.request(headers, { endStream, waitForTrailers: !endStream && this.requestTrailersAnnounced });
     } catch (e) {
       return this.failBeforeResponse({ phase: 'upstream-connect', code: (e as NodeJS.ErrnoException).code ?? 'ERR_HTTP2', message: (e as Error).message });
     }
@@ -435,7 +438,9 @@ class H2Exchange {
     this.pumpRequest(
       (c) => upReq.write(c),
       (fn) => upReq.on('drain', fn),
-      () => upReq.end(),
+      () => {
+        if (!upReq.writableEnded) upReq.end();
+      },
     );
     upReq.on('response', (h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, raw: string[]) => {
       const t = since(ex);

@@ -69,7 +69,7 @@ export async function startCaptureProxy(opts: CaptureProxyOptions = {}): Promise
   const support =
     opts.protocols === false || opts.extensions
       ? undefined
-      : createProtocolSupport({ ...opts.protocols, home: opts.home ?? agenttapHome(), insecureUpstream: opts.insecureUpstream, upstreamCa: opts.upstreamCa, base: opts.connector });
+      : createProtocolSupport({ maxMessage: opts.maxBody, ...opts.protocols, home: opts.home ?? agenttapHome(), insecureUpstream: opts.insecureUpstream, upstreamCa: opts.upstreamCa, base: opts.connector });
   let proxy: ProxyServer;
   try {
     proxy = await startProxy({

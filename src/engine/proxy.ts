@@ -180,7 +180,8 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
 
   private onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     socket.on('error', () => {});
-    const target = parseAuthority(req.url ?? '', 443);
+    // CONNECT takes authority-form only: host:port with the port spelled out (RFC 9110 9.3.6).
+    const target = /:\d+$/.test(req.url ?? '') ? parseAuthority(req.url ?? '', 443) : undefined;
     if (!target) {
       socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nagenttap: CONNECT needs host:port\n');
       return;
@@ -320,9 +321,11 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
 
   /** Stop listening and drop every open connection. */
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // Sockets go first: server.close() waits for open connections (tunnels, streams).
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
+    await closed;
     this.connector.destroy();
   }
 }

@@ -1,12 +1,14 @@
 // Append-only JSONL capture writer. Each record is serialized to one line and written with a
 // single write(2) on an O_APPEND descriptor, so several agenttap processes can append to the
 // same file without interleaving. `rotate: 'daily'` writes <name>-YYYY-MM-DD.jsonl.
-import { closeSync, mkdirSync, openSync, write as fsWrite, constants as fsc } from 'node:fs';
+import { closeSync, mkdirSync, openSync, write as fsWrite, writeSync, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import type { CaptureRecord } from './record.js';
 
 /** Upper bound for lines joined into one write. */
 const BATCH_BYTES = 1 << 20;
+/** Batches up to this size are written synchronously. */
+const SYNC_BYTES = 64 * 1024;
 
 export class CaptureWriterError extends Error {
   readonly code = 'OUTPUT_UNWRITABLE';
@@ -48,6 +50,7 @@ export class CaptureWriter {
   private file: string;
   private queue: Buffer[] = [];
   private writing = false;
+  private scheduled = false;
   private idle: (() => void)[] = [];
   private closed = false;
   records = 0;
@@ -80,7 +83,14 @@ export class CaptureWriter {
     buf[buf.length - 1] = 0x0a;
     this.queue.push(buf);
     this.records++;
-    if (!this.writing) this.drain();
+    // Records finishing in the same event-loop turn share one write.
+    if (!this.writing && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        if (!this.writing) this.drain();
+      });
+    }
   }
 
   private rotateIfDue(): void {
@@ -120,6 +130,19 @@ export class CaptureWriter {
     }
     this.writing = true;
     this.rotateIfDue();
+    if (line.length <= SYNC_BYTES) {
+      // Small batches are written on the spot: a page-cache write costs less than a round trip
+      // through libuv's thread pool, which competes with the proxy for the CPU.
+      try {
+        let off = 0;
+        while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
+        this.bytes += line.length;
+      } catch (e) {
+        this.lastError = e as Error;
+      }
+      this.drain();
+      return;
+    }
     this.writeAll(line, 0);
   }
 
@@ -139,7 +162,7 @@ export class CaptureWriter {
 
   /** Resolves once every queued line is on disk (in the kernel). */
   flush(): Promise<void> {
-    if (!this.writing && !this.queue.length) return Promise.resolve();
+    if (!this.writing && !this.scheduled && !this.queue.length) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
 

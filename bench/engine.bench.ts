@@ -266,7 +266,7 @@ const bench: BenchModule = {
           results.push(res);
         }
       }
-      ctx.log(`sequential done (${seqN} requests per mode)`);
+      ctx.log(`sequential done (${seqN} requests per mode)` + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB`);
 
       // Throughput.
       for (const c of [16, 64]) {
@@ -279,7 +279,7 @@ const bench: BenchModule = {
           results.push(res);
         }
       }
-      ctx.log('throughput done');
+      ctx.log('throughput done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB`);
 
       // SSE: one stream (added TTFB), then 32 concurrent streams (per-event delay).
       const oneN = q ? 20 : 60;
@@ -305,7 +305,7 @@ const bench: BenchModule = {
         const b = pct(s32.direct.delay, 99);
         results.push({ metric: `SSE 32 streams per-event delay p99 (${label})`, value: r3(v), unit: 'ms', baseline: r3(b), ratio: v / b, target: '≤ 2.0×', pass: v / b <= 2 });
       }
-      ctx.log('SSE done');
+      ctx.log('SSE done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB`);
 
       // Big bodies.
       const reps = q ? 2 : 5;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 const WRITE_BATCH_CHARS = 1 << 20;
 /** Fragments this close on disk are read together (the bytes between them are read and dropped). */
 const READ_GAP_BYTES = 256 << 10;
-/** One read never spans more than this. */
+/** One read never spans more than this (bounds the memory of one batch). */
 const MAX_READ_BYTES = 4 << 20;
 
 export class FragmentStore {

@@ -287,3 +287,34 @@ test('bad input: a malformed client frame gets a GOAWAY and a record; an upstrea
     liar.close();
   }
 });
+
+test('an upstream GOAWAY mid-response resets the client stream with its code; the next request opens a new upstream session', async () => {
+  const up = await startH2Upstream((stream, headers) => {
+    stream.respond({ ':status': 200 });
+    if (headers[':path'] !== '/goaway') return void stream.end('fine');
+    stream.write('part');
+    setTimeout(() => {
+      stream.session!.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 0);
+      stream.session!.destroy();
+    }, 30);
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const req = session.request({ ':path': '/goaway' });
+    req.on('error', () => {});
+    req.resume();
+    await new Promise<void>((r) => req.on('close', () => r()));
+    assert.equal(req.rstCode, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    assert.equal((await readAll(session.request({ ':path': '/next' }))).body, 'fine');
+    const recs = await p.waitFor(2);
+    const g = recs.find((r) => r.request!.url.endsWith('/goaway'))!;
+    assert.deepEqual([g.error?.phase, g.error?.code], ['upstream-reset', 'GOAWAY/ENHANCE_YOUR_CALM']);
+    assert.equal(g.response!.body!.text, 'part');
+    assert.equal(recs.find((r) => r.request!.url.endsWith('/next'))!.error, null);
+  } finally {
+    session.close();
+    await p.close();
+    await up.close();
+  }
+});

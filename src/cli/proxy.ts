@@ -5,6 +5,7 @@ import { startCaptureProxy, type CaptureProxy } from '../capture/capture-proxy.j
 import { CaptureWriterError } from '../capture/writer.js';
 import { CertificateAuthorityError } from '../engine/cert-authority.js';
 import { ProxyStartError } from '../engine/proxy.js';
+import { ChainingConnector } from '../engine/upstream-proxy.js';
 import { CliError } from './errors.js';
 import { exchangeJson, exchangeLine } from './exchange-log.js';
 import { addProxyOptions, parseProxyFlags, type ProxyFlags } from './proxy-options.js';
@@ -66,6 +67,12 @@ export function register(program: Command): void {
       for (const r of cp.reverseListeners) out(`reverse ${r.url} → ${r.target}`);
       out(`capture: ${file}`);
       out(`CA: ${cp.ca.files.certPath}${cp.ca.created ? ' (new: trust it, see agenttap ca --trust-instructions)' : ''}`);
+      // Chaining in effect (from --upstream-proxy or this process's HTTPS_PROXY / HTTP_PROXY).
+      const chain = cp.proxy.connector instanceof ChainingConnector ? cp.proxy.connector.settings : undefined;
+      if (chain && chain.source !== 'none') {
+        const via = [...new Set([chain.https?.display, chain.http?.display].filter(Boolean))].join(', ');
+        out(`upstream proxy: ${via} (${chain.source === 'flag' ? '--upstream-proxy' : 'HTTPS_PROXY/HTTP_PROXY'}${chain.noProxy.length ? `; not for ${chain.noProxy.join(',')}` : ''})`);
+      }
     }
     // --ui: the web inspector on this proxy's live traffic.
     let inspector: Awaited<ReturnType<typeof startLiveInspector>>;

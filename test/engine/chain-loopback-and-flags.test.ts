@@ -61,3 +61,34 @@ test('agenttap proxy: bad --upstream-proxy and --passthrough values are usage er
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--passthrough: "has space\.example" is not a host glob/);
 });
+
+test('agenttap proxy says which upstream proxy it chains through (here from HTTPS_PROXY, with NO_PROXY)', async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { cliBin } = await import('../support/cli-process.js');
+  const home = mkdtempSync(join(tmpdir(), 'agenttap-chain-cli-'));
+  const child = spawn(process.execPath, [cliBin, 'proxy', '--port', '0', '--out', join(home, 'c.jsonl')], {
+    env: { ...process.env, AGENTTAP_HOME: home, HTTPS_PROXY: 'http://corp-proxy.example:3128', HTTP_PROXY: '', NO_PROXY: 'localhost,.internal' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no upstream proxy line: ${out}`)), 20_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/upstream proxy: .*\n/.test(out)) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    assert.match(out, /upstream proxy: http:\/\/corp-proxy\.example:3128 \(HTTPS_PROXY\/HTTP_PROXY; not for localhost,\.internal\)/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -231,6 +231,13 @@ const bench: BenchModule = {
         results.push({ metric: `h2 sequential small requests p${p}`, value: r3(v), baseline: r3(d), unit: 'ms', ratio: r3(v / d), ...(p === 50 ? { target: '≤ 2.0×', pass: v / d <= 2 } : {}) });
       }
       ctx.log(`sequential p50 direct ${r3(pct(dSeq, 50))} ms, via agenttap ${r3(pct(pSeq, 50))} ms; proxy peak RSS so far ${Math.round((await proxy.peakRss()) / 1048576)} MB`);
+      // SSE before the throughput runs, so the proxy is not still writing their records meanwhile.
+      const events = ctx.quick ? 30 : 60;
+      const dSse = await sse(direct, 32, events);
+      const pSse = await sse(via, 32, events);
+      results.push({ metric: 'h2 SSE per-event delay p50, 32 streams on one connection', value: r3(pct(pSse, 50)), baseline: r3(pct(dSse, 50)), unit: 'ms', ratio: r3(pct(pSse, 50) / pct(dSse, 50)) });
+      const ratio99 = pct(pSse, 99) / pct(dSse, 99);
+      results.push({ metric: 'h2 SSE per-event delay p99, 32 streams on one connection', value: r3(pct(pSse, 99)), baseline: r3(pct(dSse, 99)), unit: 'ms', ratio: r3(ratio99), target: '≤ 2×', pass: ratio99 <= 2 });
       const dur = ctx.quick ? 1000 : 3000;
       for (const c of [16, 64]) {
         const d = await throughput(direct, c, dur);
@@ -238,12 +245,6 @@ const bench: BenchModule = {
         results.push({ metric: `h2 throughput c${c} (one connection)`, value: Math.round(v), baseline: Math.round(d), unit: 'req/s', ratio: r3(v / d), ...(c === 16 ? { target: '≥ 0.4×', pass: v / d >= 0.4 } : {}) });
         ctx.log(`throughput c${c}: direct ${Math.round(d)} req/s, via agenttap ${Math.round(v)} req/s; proxy peak RSS so far ${Math.round((await proxy.peakRss()) / 1048576)} MB`);
       }
-      const events = ctx.quick ? 30 : 60;
-      const dSse = await sse(direct, 32, events);
-      const pSse = await sse(via, 32, events);
-      results.push({ metric: 'h2 SSE per-event delay p50, 32 streams on one connection', value: r3(pct(pSse, 50)), baseline: r3(pct(dSse, 50)), unit: 'ms', ratio: r3(pct(pSse, 50) / pct(dSse, 50)) });
-      const ratio99 = pct(pSse, 99) / pct(dSse, 99);
-      results.push({ metric: 'h2 SSE per-event delay p99, 32 streams on one connection', value: r3(pct(pSse, 99)), baseline: r3(pct(dSse, 99)), unit: 'ms', ratio: r3(ratio99), target: '≤ 2×', pass: ratio99 <= 2 });
       direct.close();
       via.close();
       const rss = (await proxy.peakRss()) / 1024 / 1024;

@@ -162,6 +162,8 @@ export interface ConnectViaProxyOptions {
   timeoutMs?: number;
   /** Verify the https proxy's own certificate (default true). */
   rejectUnauthorized?: boolean;
+  /** Trusted roots for an https proxy (the same as for upstreams). */
+  secureContext?: tls.SecureContext;
 }
 
 /**
@@ -174,7 +176,7 @@ export function connectViaProxy(proxy: UpstreamProxy, target: { host: string; po
   return new Promise((resolve, reject) => {
     const socket: net.Socket =
       proxy.protocol === 'https:'
-        ? tls.connect({ host: proxy.host, port: proxy.port, servername: net.isIP(proxy.host) ? undefined : proxy.host, ALPNProtocols: ['http/1.1'], rejectUnauthorized: opts.rejectUnauthorized ?? true })
+        ? tls.connect({ host: proxy.host, port: proxy.port, servername: net.isIP(proxy.host) ? undefined : proxy.host, ALPNProtocols: ['http/1.1'], rejectUnauthorized: opts.rejectUnauthorized ?? true, secureContext: opts.secureContext })
         : net.connect({ host: proxy.host, port: proxy.port });
     socket.setNoDelay(true);
     let settled = false;
@@ -249,6 +251,7 @@ export interface ChainingConnectorOptions extends DirectConnectorOptions {
 export class ChainingConnector implements UpstreamConnector {
   private readonly direct: UpstreamConnector;
   private readonly tlsOptions: tls.ConnectionOptions;
+  private readonly proxyTls: ConnectViaProxyOptions;
   private readonly agents = new Map<string, http.Agent>();
   private readonly destroyHooks: (() => void)[] = [];
 
@@ -258,6 +261,7 @@ export class ChainingConnector implements UpstreamConnector {
     // One shared context (a per-connection `ca` list would be rebuilt on every connection).
     const secureContext = tls.createSecureContext(opts.extraCa?.length ? { ca: [...tls.rootCertificates, ...opts.extraCa] } : {});
     this.tlsOptions = { rejectUnauthorized: !opts.insecure, secureContext };
+    this.proxyTls = { rejectUnauthorized: !opts.insecure, secureContext };
   }
 
   get settings(): UpstreamProxySettings | undefined {
@@ -288,7 +292,7 @@ export class ChainingConnector implements UpstreamConnector {
       const a = target.tls ? new https.Agent({ ...common, ...tlsOptions }) : new http.Agent(common);
       // Async createConnection (the callback form http.Agent supports): tunnel first, then TLS.
       (a as unknown as { createConnection(o: Opts, cb: Cb): undefined }).createConnection = (o, cb) => {
-        connectViaProxy(proxy, { host: o.host ?? 'localhost', port: Number(o.port ?? (target.tls ? 443 : 80)) }).then(
+        connectViaProxy(proxy, { host: o.host ?? 'localhost', port: Number(o.port ?? (target.tls ? 443 : 80)) }, this.proxyTls).then(
           (raw) => cb(null, target.tls ? tls.connect({ ...o, ...tlsOptions, socket: raw, servername: o.servername || serverName(o.host ?? '') || undefined }) : raw),
           (e: Error) => cb(e),
         );
@@ -306,7 +310,7 @@ export class ChainingConnector implements UpstreamConnector {
       if (!this.direct.connect) throw new UpstreamProxyError('NO_CONNECT', 'this upstream connector cannot open raw connections');
       return this.direct.connect(target, alpn);
     }
-    const raw = await connectViaProxy(proxy, target);
+    const raw = await connectViaProxy(proxy, target, this.proxyTls);
     if (!target.tls) return raw;
     return new Promise((resolve, reject) => {
       const s = tls.connect({ ...this.tlsOptions, socket: raw, host: target.host, servername: serverName(target.host) || undefined, ALPNProtocols: alpn });

@@ -101,3 +101,24 @@ test('HTTPS_PROXY from the environment is used, and NO_PROXY / --no-proxy hosts 
     await up.close();
   }
 });
+
+test('an https:// chained proxy (TLS to the proxy, then TLS to the upstream inside it) with h2 end to end', async () => {
+  const { upstreamTestCa } = await import('../support/test-upstream.js');
+  const { ca } = await upstreamTestCa();
+  const leaf = await ca.leafFor('127.0.0.1');
+  const up = await dual();
+  const chain = await startChainProxy({ tls: { cert: leaf.certPem, key: leaf.keyPem }, auth: 'u:p' });
+  const p = await startProtocolProxy({ support: { upstreamProxy: `https://u:p@127.0.0.1:${chain.port}` } });
+  try {
+    const r = await curl(['--http2', '-x', p.url, '--cacert', p.caFile, `${up.url}/tls-proxy`]);
+    assert.equal(r.stdout, 'hello over 2.0 /tls-proxy', r.stderr);
+    assert.equal(chain.connects.length, 1);
+    const [rec] = await p.waitFor(1);
+    assert.equal(rec!.server.alpn, 'h2');
+    assert.equal(rec!.error, null);
+  } finally {
+    await p.close();
+    await chain.close();
+    await up.close();
+  }
+});

@@ -1,6 +1,7 @@
 // A tiny CONNECT-only proxy for chaining tests: optional Basic auth, or a fixed refusal
 // (407 / 502). It records every CONNECT it saw so tests can assert the chain was used.
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface ChainProxy {
   url: string;
@@ -14,12 +15,14 @@ export interface ChainProxyOptions {
   auth?: string;
   /** Answer every CONNECT with this status instead of tunnelling. */
   refuse?: 407 | 502 | 403;
+  /** Serve the proxy itself over TLS (an https:// proxy URL). */
+  tls?: { cert: string; key: string };
 }
 
 export async function startChainProxy(opts: ChainProxyOptions = {}): Promise<ChainProxy> {
   const connects: ChainProxy['connects'] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
+  const onClient = (client: net.Socket) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => {});
@@ -52,11 +55,12 @@ export async function startChainProxy(opts: ChainProxyOptions = {}): Promise<Cha
       });
     };
     client.on('data', onData);
-  });
+  };
+  const server = opts.tls ? tls.createServer(opts.tls, onClient) : net.createServer(onClient);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     connects,
     close: () =>

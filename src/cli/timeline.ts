@@ -47,40 +47,50 @@ export function register(program: Command): void {
     .option('--all', 'include one-shot helper calls (titles, summaries)')
     .option('--gap <seconds>', 'session gap', '300')
     .option('--json', 'one JSON object per step (JSON Lines)')
-    .action(async (file: string, flags: { session?: string; all?: boolean; gap: string; json?: boolean }) => {
-      const gapSeconds = parseGap(flags.gap);
-      requireCapture(file);
-      const builder = new TimelineBuilder({ session: flags.session, includeUtility: flags.all });
-      let tracker: SessionTracker | undefined;
-      try {
-        const result = await scanCapture(file, {
-          gapSeconds,
-          progress: `reading ${file}`,
-          onItem: (item) => builder.add(item, item.assignment.kind),
-        });
-        tracker = result.tracker;
-      } catch (e) {
-        throw toCliError(e);
-      }
-      const bySession = builder.result();
-      if (flags.session && !bySession.has(flags.session)) {
-        const known = tracker!.result().map((s) => s.id);
-        throw new CliError(`no session "${flags.session}" in ${file}${known.length ? `; sessions: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}` : ''}`, 1, 'no-session');
-      }
-      if (flags.json) {
-        for (const steps of bySession.values()) for (const s of steps) process.stdout.write(`${JSON.stringify(s)}\n`);
-        return;
-      }
-      if (bySession.size === 0) {
-        process.stdout.write('no LLM conversations in this capture\n');
-        return;
-      }
-      const sessions = new Map(tracker!.result().map((s) => [s.id, s]));
-      for (const [id, steps] of bySession) {
-        const s = sessions.get(id);
-        process.stdout.write(`\nsession ${id}${s?.agent ? ` · ${s.agent}` : ''}${s ? ` · ${s.models.join(', ')}` : ''} · ${steps.length} steps\n`);
-        const width = String(steps.length).length;
-        for (const step of steps) process.stdout.write(`${stepLine(step, width)}\n`);
-      }
+    .action((file: string, flags: TimelineFlags) => printTimeline(file, flags, (s) => process.stdout.write(s)));
+}
+
+export interface TimelineFlags {
+  session?: string;
+  all?: boolean;
+  gap: string;
+  json?: boolean;
+}
+
+/** Prints a capture's timeline as text (or JSON Lines); `agenttap demo` reuses it. */
+export async function printTimeline(file: string, flags: TimelineFlags, write: (s: string) => void): Promise<void> {
+  const gapSeconds = parseGap(flags.gap);
+  requireCapture(file);
+  const builder = new TimelineBuilder({ session: flags.session, includeUtility: flags.all });
+  let tracker: SessionTracker | undefined;
+  try {
+    const result = await scanCapture(file, {
+      gapSeconds,
+      progress: `reading ${file}`,
+      onItem: (item) => builder.add(item, item.assignment.kind),
     });
+    tracker = result.tracker;
+  } catch (e) {
+    throw toCliError(e);
+  }
+  const bySession = builder.result();
+  if (flags.session && !bySession.has(flags.session)) {
+    const known = tracker!.result().map((s) => s.id);
+    throw new CliError(`no session "${flags.session}" in ${file}${known.length ? `; sessions: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}` : ''}`, 1, 'no-session');
+  }
+  if (flags.json) {
+    for (const steps of bySession.values()) for (const s of steps) write(`${JSON.stringify(s)}\n`);
+    return;
+  }
+  if (bySession.size === 0) {
+    write('no LLM conversations in this capture\n');
+    return;
+  }
+  const sessions = new Map(tracker!.result().map((s) => [s.id, s]));
+  for (const [id, steps] of bySession) {
+    const s = sessions.get(id);
+    write(`\nsession ${id}${s?.agent ? ` · ${s.agent}` : ''}${s ? ` · ${s.models.join(', ')}` : ''} · ${steps.length} steps\n`);
+    const width = String(steps.length).length;
+    for (const step of steps) write(`${stepLine(step, width)}\n`);
+  }
 }

@@ -10,6 +10,9 @@ import type { CaptureRecord } from '../capture/record.js';
 import { loadOrCreateCA } from '../engine/cert-authority.js';
 import { agenttapHome } from '../engine/home.js';
 import { startFakeLlm, type FakeLlm } from '../fake-llm/server.js';
+import { parseMapRemote } from '../engine/map-remote.js';
+
+const DEMO_HOSTS = ['api.anthropic.com', 'api.openai.com'];
 
 export interface DemoOptions {
   out: string;
@@ -54,17 +57,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   try {
     fake = await startFakeLlm({ tls: { cert: leaf.certPem, key: leaf.keyPem } });
     // The fake upstream's certificate comes from our own CA, so the proxy trusts that CA upstream.
-    cp = await startCaptureProxy({ home, ca, port: 0, out: opts.out, upstreamCa: [ca.certPem] });
+    // The agent calls the real API hosts; --map-remote sends them to the fake upstream, so the
+    // capture looks exactly like a real run (original URLs, provider detection) and stays offline.
+    const mapRemote = DEMO_HOSTS.map((host) => parseMapRemote(`${host}=${fake!.url}`));
+    cp = await startCaptureProxy({ home, ca, port: 0, out: opts.out, upstreamCa: [ca.certPem], mapRemote });
     cp.recorder.on('record', (r) => records.push(r));
-    log(`fake LLM upstream (Anthropic Messages + OpenAI Chat Completions) on ${fake.url}`);
+    log(`fake LLM upstream (Anthropic Messages + OpenAI Chat Completions) on ${fake.url}, standing in for ${DEMO_HOSTS.join(' and ')}`);
     log(`capture proxy on ${cp.address!.url}, writing ${path.resolve(opts.out)}`);
     log('running the bundled agent through HTTPS_PROXY: a tool round trip per API, non-streaming then streaming');
     const agentExitCode = await runAgent(
       {
         AGENTTAP_DEMO_PROXY: cp.address!.url,
         AGENTTAP_DEMO_CA: ca.files.certPath,
-        AGENTTAP_DEMO_ANTHROPIC: fake.url,
-        AGENTTAP_DEMO_OPENAI: fake.url,
+        AGENTTAP_DEMO_ANTHROPIC: 'https://api.anthropic.com',
+        AGENTTAP_DEMO_OPENAI: 'https://api.openai.com',
       },
       log,
     );

@@ -27,5 +27,5 @@ if (files.length === 0) {
   console.error(`no test files under ${root} match ${filters.join(' ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...passthrough, ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=240000', ...passthrough, ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

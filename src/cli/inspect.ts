@@ -6,10 +6,9 @@ import type { Command } from 'commander';
 import { printBadLine, readRecords } from '../capture/reader.js';
 import { detect } from '../llm/detect.js';
 import { normalizeExchange, ResponsesChain } from '../llm/normalize.js';
-import { PricingError, usePricingFile } from '../llm/pricing.js';
-import { RegistryError, useRegistryFiles } from '../llm/registry.js';
 import { renderExchangeText } from '../llm/render-text.js';
 import { CliError } from './errors.js';
+import { addLlmDataOptions, applyLlmDataOptions } from './llm-data-options.js';
 
 interface InspectOptions {
   id?: string;
@@ -20,23 +19,8 @@ interface InspectOptions {
   pricing?: string;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-/** Installs --registry / --pricing files for this process (shared with other commands). */
-export function applyLlmDataOptions(opts: { registry?: string[]; pricing?: string }): void {
-  try {
-    if (opts.registry?.length) useRegistryFiles(opts.registry);
-    if (opts.pricing) usePricingFile(opts.pricing);
-  } catch (e) {
-    if (e instanceof RegistryError || e instanceof PricingError) throw new CliError(e.message, 1, e.code);
-    throw e;
-  }
-}
-
 export function register(program: Command): void {
-  program
+  const command = program
     .command('inspect')
     .description('show each exchange of a capture file as the LLM layer understands it: detection with reasons, conversation, tool calls, usage, cost')
     .argument('<file>', 'capture file (JSON Lines, record v1)')
@@ -44,11 +28,10 @@ export function register(program: Command): void {
     .option('--json', 'JSON Lines: one normalized LlmExchange per LLM exchange')
     .option('--all', 'text mode: also list exchanges that are not LLM calls (app / unknown traffic)')
     .option('--full', 'do not shorten long texts')
-    .option('--registry <file>', 'extra provider/detection rules (JSON, same shape as data/providers.json); repeatable', collect)
-    .option('--pricing <file>', 'model prices that override data/pricing.json')
     .action(async (file: string, opts: InspectOptions) => {
       await inspect(file, opts);
     });
+  addLlmDataOptions(command);
 }
 
 async function inspect(file: string, opts: InspectOptions): Promise<void> {

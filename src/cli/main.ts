@@ -3,6 +3,7 @@
 // the proxy engine and `agenttap proxy` starts fast.
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
+import { wireLlmDataOptions } from './llm-data-options.js';
 
 type Register = (program: Command) => void;
 
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
   const name = argv[2];
   const wanted = name && Object.hasOwn(commands, name) ? [name] : Object.keys(commands);
   for (const key of wanted) (await commands[key]!()).register(program);
+  wireLlmDataOptions(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

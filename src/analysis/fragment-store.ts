@@ -7,12 +7,12 @@ import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Spilled text is buffered up to this many characters before one write. */
-const WRITE_BATCH_CHARS = 1 << 20;
+/** Spilled text is buffered up to this many characters before one write (small: held fragments would outlive the young generation). */
+const WRITE_BATCH_CHARS = 64 << 10;
 /** Fragments this close on disk are read together (the bytes between them are read and dropped). */
-const READ_GAP_BYTES = 256 << 10;
+const READ_GAP_BYTES = 4 << 10;
 /** One read never spans more than this (bounds the memory of one batch). */
-const MAX_READ_BYTES = 4 << 20;
+const MAX_READ_BYTES = 1 << 20;
 
 export class FragmentStore {
   private readonly inMemory = new Map<string, string>();

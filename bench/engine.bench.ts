@@ -1,7 +1,8 @@
 // Engine benchmark: direct vs through agenttap, side by side in one run, on loopback.
-// The proxy runs in a child process (its own event loop, and its RSS measured on its own); the
+// The proxy runs in a child process (bench/engine-proxy-child.ts: its own event loop, and its RSS measured on its own); the
 // HTTPS upstream and the undici client share this process. Modes: forward with TLS interception
 // (ProxyAgent + CONNECT), reverse (plain listener → HTTPS upstream), and forward with recording off.
+// AGENTTAP_BENCH_PROXY_FLAGS="--flag …" passes extra node flags to the proxy child (V8 sizing trials).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -12,40 +13,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { ProxyChildConfig } from './engine-proxy-child.js';
 import type { BenchContext, BenchModule, BenchResult } from './types.js';
 
-const CHILD_ENV = 'AGENTTAP_BENCH_PROXY_CHILD';
-
-// ---------------------------------------------------------------- proxy child process
-
-interface ChildConfig {
-  upstream: string;
-  upstreamCaPem: string;
-  record: boolean;
-  home: string;
-  out: string;
-}
-
-async function childMain(cfg: ChildConfig): Promise<void> {
-  const { startCaptureProxy } = await import('../src/capture/capture-proxy.js');
-  const cp = await startCaptureProxy({
-    home: cfg.home,
-    port: 0,
-    out: cfg.record ? cfg.out : false,
-    record: cfg.record,
-    reverse: [{ port: 0, target: cfg.upstream }],
-    upstreamCa: [cfg.upstreamCaPem],
-  });
-  let peak = process.memoryUsage.rss();
-  setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10).unref();
-  process.send!({ type: 'ready', forward: cp.address!.url, reverse: cp.reverseListeners[0]!.url, caPem: cp.ca.certPem });
-  process.on('message', (m: string) => {
-    if (m === 'rss') process.send!({ type: 'rss', peak: Math.max(peak, process.memoryUsage.rss()) });
-    if (m === 'close') void cp.close().then(() => process.exit(0));
-  });
-}
-
-if (process.env[CHILD_ENV]) await childMain(JSON.parse(process.env[CHILD_ENV]) as ChildConfig);
+type ChildConfig = ProxyChildConfig;
 
 interface ProxyChild {
   child: ChildProcess;
@@ -53,16 +24,20 @@ interface ProxyChild {
   reverse: string;
   caPem: string;
   peakRss(): Promise<number>;
+  /** The child's memory right now, broken down. */
+  lastDetail: string;
   close(): Promise<void>;
 }
 
 function startProxyChild(cfg: ChildConfig): Promise<ProxyChild> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [CHILD_ENV]: JSON.stringify(cfg), HTTPS_PROXY: '', HTTP_PROXY: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./engine-proxy-child.js', import.meta.url)), [JSON.stringify(cfg)], { env: { ...process.env, HTTPS_PROXY: '', HTTP_PROXY: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...(process.env.AGENTTAP_BENCH_PROXY_FLAGS?.split(' ').filter(Boolean) ?? [])] });
     const waiters: ((n: number) => void)[] = [];
-    child.on('message', (m: { type: string; forward: string; reverse: string; caPem: string; peak: number }) => {
+    let pc: ProxyChild;
+    child.on('message', (m: { type: string; forward: string; reverse: string; caPem: string; peak: number; detail: string }) => {
       if (m.type === 'ready') {
-        resolve({
+        resolve(pc = {
+          lastDetail: '',
           child,
           forward: m.forward,
           reverse: m.reverse,
@@ -70,7 +45,10 @@ function startProxyChild(cfg: ChildConfig): Promise<ProxyChild> {
           peakRss: () => new Promise((r) => (waiters.push(r), child.send('rss'))),
           close: () => new Promise((r) => (child.once('exit', () => r()), child.send('close'))),
         });
-      } else if (m.type === 'rss') waiters.shift()?.(m.peak);
+      } else if (m.type === 'rss') {
+        pc.lastDetail = m.detail;
+        waiters.shift()?.(m.peak);
+      }
     });
     child.once('exit', (code) => reject(new Error(`bench proxy child exited with ${code}`)));
   });
@@ -266,7 +244,7 @@ const bench: BenchModule = {
           results.push(res);
         }
       }
-      ctx.log(`sequential done (${seqN} requests per mode)` + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB`);
+      ctx.log(`sequential done (${seqN} requests per mode)` + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB (${px.lastDetail})`);
 
       // Throughput.
       for (const c of [16, 64]) {
@@ -279,7 +257,7 @@ const bench: BenchModule = {
           results.push(res);
         }
       }
-      ctx.log('throughput done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB`);
+      ctx.log('throughput done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB (${px.lastDetail})`);
 
       // SSE: one stream (added TTFB), then 32 concurrent streams (per-event delay).
       const oneN = q ? 20 : 60;
@@ -305,7 +283,7 @@ const bench: BenchModule = {
         const b = pct(s32.direct.delay, 99);
         results.push({ metric: `SSE 32 streams per-event delay p99 (${label})`, value: r3(v), unit: 'ms', baseline: r3(b), ratio: v / b, target: '≤ 2.0×', pass: v / b <= 2 });
       }
-      ctx.log('SSE done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB`);
+      ctx.log('SSE done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB (${px.lastDetail})`);
 
       // Big bodies.
       const reps = q ? 2 : 5;
@@ -318,7 +296,7 @@ const bench: BenchModule = {
       }
       const rss = (await px.peakRss()) / 1024 / 1024;
       results.push({ metric: 'proxy peak RSS (whole run, recording on)', value: Math.round(rss), unit: 'MB', target: '≤ 120 MB', pass: rss <= 120 });
-      ctx.log('bodies done');
+      ctx.log(`bodies done (${px.lastDetail})`);
 
       // Recording on vs off: same engine, forward TLS, c16.
       const off = await startProxyChild(cfg(false));

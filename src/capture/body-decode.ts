@@ -9,6 +9,8 @@ import { Decompress as ZstdDecompress } from 'fzstd';
 import type { RecordBody } from './record.js';
 
 export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+/** Below this a body is a few chunks: holding them costs less than a copy. */
+const PREALLOC_MIN = 256 * 1024;
 
 /** `content-encoding` header value → codings in the order they were applied. */
 export function parseContentEncoding(value: string | undefined): string[] {
@@ -111,11 +113,21 @@ export class BodyCollector {
   private stream?: { input: Transform | HeadSink; done: Promise<void>; sink: HeadSink; error?: Error };
   private readonly rawSink?: HeadSink;
 
+  /**
+   * A big body of announced length is copied into one buffer as it arrives: the wire chunks are
+   * then short-lived garbage and no joined copy is made at the end (one copy instead of two).
+   */
+  private whole?: Buffer;
+  private expected?: number;
+
   constructor(
     private readonly contentEncoding: string | undefined,
     private readonly cap: number = DEFAULT_MAX_BODY,
+    /** The body's announced length (content-length), when the head gave one. */
+    expectedSize?: number,
   ) {
     this.codings = parseContentEncoding(contentEncoding);
+    if (expectedSize !== undefined && expectedSize >= PREALLOC_MIN && expectedSize <= cap) this.expected = expectedSize;
   }
 
   get unknownCoding(): string | undefined {
@@ -123,13 +135,30 @@ export class BodyCollector {
   }
 
   push(chunk: Buffer): void {
+    if (this.expected !== undefined) {
+      // Allocated at the first byte: a HEAD or 304 response announces a length and sends none.
+      this.whole = Buffer.allocUnsafe(this.expected);
+      this.expected = undefined;
+    }
     this.wireSize += chunk.length;
     if (this.stream) {
       this.stream.input.write(chunk);
       return;
     }
+    if (this.whole && this.wireSize <= this.whole.length) {
+      chunk.copy(this.whole, this.wireSize - chunk.length);
+      return;
+    }
+    if (this.whole) this.unwhole(chunk.length); // more bytes than announced: back to a chunk list
     this.chunks.push(chunk);
     if (this.wireSize > this.cap) this.startStreaming();
+  }
+
+  /** Leave the single-buffer mode, keeping the bytes received before `incoming`. */
+  private unwhole(incoming: number): void {
+    const held = this.wireSize - incoming;
+    if (held > 0) this.chunks.push(this.whole!.subarray(0, held));
+    this.whole = undefined;
   }
 
   private startStreaming(): void {
@@ -163,6 +192,11 @@ export class BodyCollector {
     const meta: Pick<RecordBody, 'contentEncoding' | 'wireSize' | 'note'> = {};
     if (this.contentEncoding && this.codings.length) meta.contentEncoding = this.contentEncoding;
     const unknown = this.unknownCoding;
+    if (this.whole) {
+      // Fewer bytes than announced (the exchange was cut short): keep what came.
+      this.chunks = [this.whole.subarray(0, this.wireSize)];
+      this.whole = undefined;
+    }
     if (!this.stream) {
       const wire = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.wireSize);
       this.chunks = [];

@@ -79,7 +79,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         const f = this.inFlight.get(ex.id);
         if (!f) return;
         f.head = head;
-        f.resBody = new BodyCollector(headerValue(head.headers, 'content-encoding'), this.maxBody);
+        f.resBody = new BodyCollector(headerValue(head.headers, 'content-encoding'), this.maxBody, contentLength(head.headers));
         if (this.listenerCount('update')) this.emit('update', { id: ex.id, stage: 'response-head', record: this.snapshot(f) });
       },
       'response-chunk': (ex: Exchange, chunk: Buffer, t: number) => {
@@ -140,7 +140,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const f: InFlight = {
       ex,
       partial,
-      reqBody: new BodyCollector(headerValue(ex.request.headers, 'content-encoding'), this.maxBody),
+      reqBody: new BodyCollector(headerValue(ex.request.headers, 'content-encoding'), this.maxBody, contentLength(ex.request.headers)),
       reqChunks: [],
       resChunks: [],
     };
@@ -234,6 +234,12 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.count++;
     this.emit('record', record);
   }
+}
+
+/** The announced body length, when the head gives one plain number. */
+function contentLength(headers: HeaderList): number | undefined {
+  const v = headerValue(headers, 'content-length');
+  return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
 }
 
 function roundTiming(t: Exchange['timing']): Exchange['timing'] {

@@ -225,6 +225,9 @@ const bench: BenchModule = {
     const upstreamCa = await loadOrCreateCA(path.join(tmp, 'upstream-ca'));
     const upstream = await startUpstream(upstreamCa);
     const cfg = (record: boolean): ChildConfig => ({ upstream: upstream.url, upstreamCaPem: upstreamCa.certPem, record, home: path.join(tmp, 'home'), out: path.join(tmp, record ? 'on.jsonl' : 'off.jsonl') });
+    // The proxy's CA exists before it starts, as after any first run: generating one is a
+    // one-off per install (and loads the X.509 library the steady-state proxy does without).
+    await loadOrCreateCA(path.join(tmp, 'home'));
     const px = await startProxyChild(cfg(true));
     const direct = new Agent({ connect: { ca: upstreamCa.certPem }, keepAliveTimeout: 60_000 });
     const forward = new ProxyAgent({ uri: px.forward, requestTls: { ca: px.caPem }, keepAliveTimeout: 60_000 });

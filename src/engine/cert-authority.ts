@@ -1,18 +1,14 @@
 // The per-install certificate authority and the leaf certificates minted from it.
 // One CA per $AGENTTAP_HOME (ca.pem + ca-key.pem, key mode 0600). Leaves are ECDSA P-256 and
-// share one key pair per process: signing a new leaf then costs one signature (a few ms), and a
-// TLS context per host is created once and cached.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { X509Certificate, webcrypto, randomBytes } from 'node:crypto';
+// share one key pair per process: signing a new leaf then costs one signature (under a ms), and
+// a TLS context per host is created once and cached. Leaves are encoded by leaf-cert.ts; the
+// X.509 library (~19 MB of RSS once loaded) is only imported to generate a new CA.
+import { createPrivateKey, generateKeyPairSync, X509Certificate, webcrypto, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
+import { issuerInfo, mintLeafPem, type IssuerInfo } from './leaf-cert.js';
 
-x509.cryptoProvider.set(webcrypto as never);
-
-type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -47,16 +43,18 @@ export interface LoadCaOptions {
 export class CertificateAuthority {
   /** Leaf TLS contexts by host, shared by every connection to that host. */
   private readonly contexts = new Map<string, Promise<tls.SecureContext>>();
-  private leafKeys?: Promise<{ keys: CryptoKeyPair; pem: string }>;
+  private leafKeys?: { spki: Buffer; pem: string };
+  private readonly issuer: IssuerInfo;
 
   constructor(
     readonly certPem: string,
-    private readonly caKey: CryptoKey,
-    private readonly caCert: x509.X509Certificate,
+    private readonly caKey: KeyObject,
     readonly files: CaFiles,
     /** True when this call created the CA files. */
     readonly created: boolean,
-  ) {}
+  ) {
+    this.issuer = issuerInfo(fromPem(certPem));
+  }
 
   /** SHA-256 fingerprint, colon-separated upper-case hex (as browsers and openssl show it). */
   get fingerprint256(): string {
@@ -77,58 +75,44 @@ export class CertificateAuthority {
 
   /** PEM of a leaf for `host` (for tests and tools; the proxy uses secureContextFor). */
   async leafFor(host: string): Promise<{ certPem: string; keyPem: string }> {
-    const { keys, pem } = await this.sharedLeafKeys();
-    return { certPem: await this.mintLeaf(host, keys.publicKey), keyPem: pem };
+    const { spki, pem } = this.sharedLeafKeys();
+    return { certPem: this.mintLeaf(host, spki), keyPem: pem };
   }
 
-  private sharedLeafKeys(): Promise<{ keys: CryptoKeyPair; pem: string }> {
-    this.leafKeys ??= (async () => {
-      const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
-      return { keys, pem: toPem(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') };
-    })();
+  private sharedLeafKeys(): { spki: Buffer; pem: string } {
+    if (!this.leafKeys) {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      this.leafKeys = { spki: publicKey.export({ type: 'spki', format: 'der' }), pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+    }
     return this.leafKeys;
   }
 
   private async mintContext(host: string): Promise<tls.SecureContext> {
-    const { keys, pem } = await this.sharedLeafKeys();
-    const cert = await this.mintLeaf(host, keys.publicKey);
+    const { spki, pem } = this.sharedLeafKeys();
+    const cert = this.mintLeaf(host, spki);
     return tls.createSecureContext({ key: pem, cert: `${cert}\n${this.certPem}` });
   }
 
-  private async mintLeaf(host: string, publicKey: CryptoKey): Promise<string> {
+  private mintLeaf(host: string, spki: Buffer): string {
     const now = Date.now();
-    const san: x509.JsonGeneralName = net.isIP(host) ? { type: 'ip', value: host } : { type: 'dns', value: host };
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerial(),
-      subject: [{ CN: [cnFor(host)] }],
-      issuer: this.caCert.subject,
+    return mintLeafPem({
+      host,
+      serial: randomSerial(),
       notBefore: new Date(now - DAY),
       // Under 398 days: Apple and Chrome reject longer-lived leaves.
       notAfter: new Date(now + 390 * DAY),
-      signingAlgorithm: EC,
-      publicKey: publicKey as never,
-      signingKey: this.caKey as never,
-      extensions: [
-        new x509.SubjectAlternativeNameExtension([san]),
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        await x509.AuthorityKeyIdentifierExtension.create(this.caCert.publicKey),
-        await x509.SubjectKeyIdentifierExtension.create(publicKey as never),
-      ],
+      issuer: this.issuer,
+      publicKeySpki: spki,
+      caKey: this.caKey,
     });
-    return cert.toString('pem');
   }
 }
 
-function cnFor(host: string): string {
-  return host.length > 64 ? host.slice(0, 64) : host;
-}
-
-function randomSerial(): string {
+/** 16 random bytes, positive, and without a leading zero byte (DER integers are minimal). */
+function randomSerial(): Buffer {
   const b = randomBytes(16);
-  b[0]! &= 0x7f; // positive
-  return b.toString('hex');
+  b[0] = (b[0]! & 0x7f) | 0x01;
+  return b;
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
@@ -153,17 +137,19 @@ export async function loadOrCreateCA(home: string, opts: LoadCaOptions = {}): Pr
       throw new CertificateAuthorityError('CA_UNREADABLE', `cannot read the CA in ${home}: ${(e as Error).message} (fix the permissions, or run: agenttap ca --regenerate)`);
     }
     try {
-      const caCert = new x509.X509Certificate(certPem);
-      const caKey = await webcrypto.subtle.importKey('pkcs8', fromPem(keyPem), EC, false, ['sign']);
-      return new CertificateAuthority(certPem, caKey as CryptoKey, caCert, files, false);
+      new X509Certificate(certPem); // throws on a damaged certificate
+      return new CertificateAuthority(certPem, createPrivateKey(keyPem), files, false);
     } catch (e) {
       throw new CertificateAuthorityError('CA_UNREADABLE', `the CA in ${home} is damaged (${(e as Error).message}); run: agenttap ca --regenerate`);
     }
   }
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as never);
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
+    serialNumber: randomSerial().toString('hex'),
     name: [{ CN: ['agenttap CA'], O: ['agenttap'], OU: [`generated ${new Date(now).toISOString().slice(0, 10)}`] }],
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 10 * 365 * DAY),
@@ -190,5 +176,5 @@ export async function loadOrCreateCA(home: string, opts: LoadCaOptions = {}): Pr
   } catch (e) {
     throw new CertificateAuthorityError('CA_UNWRITABLE', `cannot write the CA to ${home}: ${(e as Error).message} (set AGENTTAP_HOME to a writable directory)`);
   }
-  return new CertificateAuthority(certPem, keys.privateKey, caCert, files, true);
+  return new CertificateAuthority(certPem, createPrivateKey(keyPem), files, true);
 }

@@ -2,13 +2,81 @@
 // single write(2) on an O_APPEND descriptor, so several agenttap processes can append to the
 // same file without interleaving. `rotate: 'daily'` writes <name>-YYYY-MM-DD.jsonl.
 import { closeSync, mkdirSync, openSync, write as fsWrite, writeSync, constants as fsc } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { CaptureRecord } from './record.js';
+import type { CaptureRecord, RecordBody } from './record.js';
 
 /** Upper bound for lines joined into one write. */
 const BATCH_BYTES = 1 << 20;
 /** Batches up to this size are written synchronously. */
 const SYNC_BYTES = 64 * 1024;
+
+/** Body texts longer than this are escaped into the line slice by slice (see serializeLine). */
+const SLICED_TEXT_OVER = 1 << 20;
+/** UTF-16 units per slice: each escaped slice stays a small, young-generation string. */
+const SLICE = 32 * 1024;
+/** Stands in for a big body text while the rest of the record is stringified; no record holds it. */
+const MARKER = `\u0000agenttap-${randomBytes(8).toString('hex')}-`;
+
+/**
+ * A record as one JSONL line, byte for byte what `JSON.stringify(record) + "\n"` gives. Sized
+ * exactly and filled in place: no flattened `json + "\n"` copy, and not the 3×-length scratch
+ * buffer Node allocates to write a string. A big body text is escaped slice by slice straight
+ * into the line, so a 16 MB body is not also held as a 16 MB JSON string until the next major GC.
+ */
+export function serializeLine(record: CaptureRecord): Buffer {
+  const big = [record.request?.body, record.response?.body].filter((b): b is RecordBody => (b?.text?.length ?? 0) > SLICED_TEXT_OVER);
+  if (!big.length) {
+    const json = JSON.stringify(record);
+    const buf = Buffer.allocUnsafe(Buffer.byteLength(json, 'utf8') + 1);
+    buf.write(json, 0, 'utf8');
+    buf[buf.length - 1] = 0x0a;
+    return buf;
+  }
+  const texts = big.map((b) => b.text!);
+  let json: string;
+  try {
+    big.forEach((b, i) => (b.text = MARKER + i));
+    json = JSON.stringify(record);
+  } finally {
+    big.forEach((b, i) => (b.text = texts[i]));
+  }
+  // The line is: outside[0] "text0" outside[1] "text1" … outside[n].
+  const outside: string[] = [];
+  let from = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const m = JSON.stringify(MARKER + i);
+    const at = json.indexOf(m, from);
+    outside.push(json.slice(from, at));
+    from = at + m.length;
+  }
+  outside.push(json.slice(from));
+  let size = 1;
+  for (const o of outside) size += Buffer.byteLength(o, 'utf8');
+  for (const t of texts) for (const s of escapedSlices(t)) size += Buffer.byteLength(s, 'utf8') - 2;
+  const buf = Buffer.allocUnsafe(size + 2 * texts.length);
+  let off = 0;
+  outside.forEach((o, i) => {
+    off += buf.write(o, off, 'utf8');
+    if (i === texts.length) return;
+    buf[off++] = 0x22;
+    for (const s of escapedSlices(texts[i]!)) off += buf.write(s.slice(1, -1), off, 'utf8');
+    buf[off++] = 0x22;
+  });
+  buf[off] = 0x0a;
+  return buf;
+}
+
+/** JSON.stringify of `text`, slice by slice (quotes included); never splits a surrogate pair. */
+function* escapedSlices(text: string): Generator<string> {
+  for (let i = 0; i < text.length; ) {
+    let j = Math.min(text.length, i + SLICE);
+    const last = text.charCodeAt(j - 1);
+    if (j < text.length && last >= 0xd800 && last <= 0xdbff) j--;
+    yield JSON.stringify(text.slice(i, j));
+    i = j;
+  }
+}
 
 export class CaptureWriterError extends Error {
   readonly code = 'OUTPUT_UNWRITABLE';
@@ -75,13 +143,7 @@ export class CaptureWriter {
 
   write(record: CaptureRecord): void {
     if (this.closed) return;
-    // Sized exactly and filled in place: no flattened `json + "\n"` copy, and not the 3×-length
-    // scratch buffer Node allocates to write a string, which matters for 16 MB bodies.
-    const json = JSON.stringify(record);
-    const buf = Buffer.allocUnsafe(Buffer.byteLength(json, 'utf8') + 1);
-    buf.write(json, 0, 'utf8');
-    buf[buf.length - 1] = 0x0a;
-    this.queue.push(buf);
+    this.queue.push(serializeLine(record));
     this.records++;
     // Records finishing in the same event-loop turn share one write.
     if (!this.writing && !this.scheduled) {

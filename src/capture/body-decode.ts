@@ -114,7 +114,7 @@ export class BodyCollector {
   private readonly rawSink?: HeadSink;
 
   /**
-   * A big body of announced length is copied into one buffer as it arrives: the wire chunks are
+   * A big encoded body of announced length is copied into one buffer as it arrives: the wire chunks are
    * then short-lived garbage and no joined copy is made at the end (one copy instead of two).
    */
   private whole?: Buffer;
@@ -127,7 +127,8 @@ export class BodyCollector {
     expectedSize?: number,
   ) {
     this.codings = parseContentEncoding(contentEncoding);
-    if (expectedSize !== undefined && expectedSize >= PREALLOC_MIN && expectedSize <= cap) this.expected = expectedSize;
+    // Only encoded bodies need their wire bytes joined (to decode); identity text is decoded from the chunks.
+    if (this.codings.length && expectedSize !== undefined && expectedSize >= PREALLOC_MIN && expectedSize <= cap) this.expected = expectedSize;
   }
 
   get unknownCoding(): string | undefined {
@@ -197,6 +198,13 @@ export class BodyCollector {
       this.chunks = [this.whole.subarray(0, this.wireSize)];
       this.whole = undefined;
     }
+    if (!this.stream && !this.codings.length && this.chunks.length > 1) {
+      const text = utf8Text(this.chunks);
+      if (text !== undefined) {
+        this.chunks = [];
+        return { text, size: this.wireSize, ...meta };
+      }
+    }
     if (!this.stream) {
       const wire = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.wireSize);
       this.chunks = [];
@@ -234,6 +242,23 @@ export class BodyCollector {
     }
     return body;
   }
+}
+
+/**
+ * The chunks as one string when together they are valid UTF-8, else undefined. Decoded chunk by
+ * chunk, so the bytes are never joined into a second whole copy next to the string.
+ */
+function utf8Text(chunks: Buffer[]): string | undefined {
+  // ignoreBOM keeps a leading U+FEFF, as Buffer#toString does.
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const parts: string[] = [];
+  try {
+    for (const c of chunks) parts.push(decoder.decode(c, { stream: true }));
+    parts.push(decoder.decode());
+  } catch {
+    return undefined;
+  }
+  return parts.join('');
 }
 
 function sinkOf(data: Buffer, cap: number): HeadSink {

@@ -7,6 +7,7 @@ import { forEachSseEvent, looksLikeSse } from '../protocols/sse.js';
 import { decodeBedrockStream, isEventStream } from './bedrock-stream.js';
 import { arr, errorMessageOf, isObject, jsonStringLiteral, num, parseMaybeJson, requestJson, requestPath, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
+import { toolSpecs } from './tool-specs.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -82,17 +83,7 @@ export function anthropicTurns(messages: unknown): Turn[] {
 }
 
 export function anthropicTools(tools: unknown): ToolSpec[] {
-  const out: ToolSpec[] = [];
-  for (const t of arr(tools)) {
-    if (!isObject(t)) continue;
-    const name = str(t.name) ?? str(t.type);
-    if (!name) continue;
-    const spec: ToolSpec = { name };
-    const d = str(t.description);
-    if (d) spec.description = d;
-    out.push(spec);
-  }
-  return out;
+  return toolSpecs(tools, (t) => ({ name: str(t.name) ?? str(t.type), description: t.description }));
 }
 
 export function anthropicUsage(u: unknown): Usage | undefined {

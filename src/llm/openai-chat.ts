@@ -7,6 +7,7 @@ import { bodyText, type CaptureRecord } from '../capture/record.js';
 import { forEachSseEvent, looksLikeSse } from '../protocols/sse.js';
 import { arr, errorMessageOf, isObject, jsonStringLiteral, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
+import { toolSpecs } from './tool-specs.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -94,18 +95,10 @@ export function chatRequestParts(messages: unknown): { system?: string; turns: T
 }
 
 export function chatTools(tools: unknown, functions?: unknown): ToolSpec[] {
-  const out: ToolSpec[] = [];
-  for (const t of [...arr(tools), ...arr(functions)]) {
-    if (!isObject(t)) continue;
+  return toolSpecs([...arr(tools), ...arr(functions)], (t) => {
     const fn = isObject(t.function) ? t.function : isObject(t.custom) ? t.custom : t;
-    const name = str(fn.name) ?? str(t.type);
-    if (!name) continue;
-    const spec: ToolSpec = { name };
-    const d = str(fn.description);
-    if (d) spec.description = d;
-    out.push(spec);
-  }
-  return out;
+    return { name: str(fn.name) ?? str(t.type), description: fn.description };
+  });
 }
 
 export function chatUsage(u: unknown): Usage | undefined {

@@ -7,6 +7,7 @@ import { bodyText, type CaptureRecord, type WsMessage } from '../capture/record.
 import { looksLikeSse, parseSse } from '../protocols/sse.js';
 import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
+import { toolSpecs } from './tool-specs.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, Role, ToolSpec, Turn, Usage } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -122,17 +123,10 @@ export function responsesTurns(items: unknown[]): Turn[] {
 }
 
 export function responsesTools(tools: unknown): ToolSpec[] {
-  const out: ToolSpec[] = [];
-  for (const t of arr(tools)) {
-    if (!isObject(t)) continue;
-    const name = str(t.name) ?? (t.type === 'mcp' ? str(t.server_label) : undefined) ?? str(t.type);
-    if (!name) continue;
-    const spec: ToolSpec = { name };
-    const d = str(t.description);
-    if (d) spec.description = d;
-    out.push(spec);
-  }
-  return out;
+  return toolSpecs(tools, (t) => ({
+    name: str(t.name) ?? (t.type === 'mcp' ? str(t.server_label) : undefined) ?? str(t.type),
+    description: t.description,
+  }));
 }
 
 export function responsesUsage(u: unknown): Usage | undefined {

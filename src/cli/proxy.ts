@@ -13,6 +13,7 @@ import { llmLogFields, llmLogSuffix } from '../llm/log-summary.js';
 import { agenttapHome } from '../engine/home.js';
 import { createClientProcessResolver, pidAnnotator } from '../engine/client-process.js';
 import { startLiveInspector } from './ui.js';
+import { isLoopbackHost } from '../server/inspector-server.js';
 import {
   addCaptureModeOptions,
   captureModeConnector,
@@ -57,6 +58,11 @@ export function register(program: Command): void {
     };
     const cp = await startOrExplain(() => startCaptureProxy(parsed.capture));
     if (cp.address) listenPorts.push(cp.address.port);
+    // Listening beyond loopback makes an open, intercepting proxy for the whole network: say so.
+    const host = parsed.capture.host ?? '127.0.0.1';
+    if (!isLoopbackHost(host)) {
+      process.stderr.write(`agenttap: warning: --host ${host} is not loopback: anyone who can reach it can use this proxy, and their traffic (and secrets, with --keep-secrets) lands in your capture\n`);
+    }
     for (const l of cp.reverseListeners) listenPorts.push(l.port);
     const out = (line: string) => process.stdout.write(line + '\n');
     const file = cp.outFile ? path.resolve(cp.outFile) : undefined;

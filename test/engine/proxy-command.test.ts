@@ -116,3 +116,26 @@ test('port in use, unwritable output and a damaged CA: one clear line each, exit
     d.cleanup();
   }
 });
+
+test('a proxy listening beyond loopback says it is open to the network', async () => {
+  const { spawn } = await import('node:child_process');
+  const { cliBin } = await import('../support/cli-process.js');
+  const d = tempDir();
+  const child = spawn(process.execPath, [cliBin, 'proxy', '--host', '0.0.0.0', '--port', '0', '--out', d.file('c.jsonl'), '--quiet'], {
+    env: { ...process.env, AGENTTAP_HOME: d.dir },
+  });
+  try {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b));
+    child.stderr.on('data', (b: Buffer) => (stderr += b));
+    const deadline = Date.now() + 20_000;
+    while (!/listening on/.test(stdout) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    assert.match(stdout, /agenttap proxy listening on http:\/\/0\.0\.0\.0:\d+/);
+    assert.match(stderr, /warning: --host 0\.0\.0\.0 is not loopback: anyone who can reach it can use this proxy/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    d.cleanup();
+  }
+});

@@ -5,9 +5,10 @@
 import { bodyText, type CaptureRecord } from '../capture/record.js';
 import { forEachSseEvent, looksLikeSse } from '../protocols/sse.js';
 import { decodeBedrockStream, isEventStream } from './bedrock-stream.js';
-import { arr, errorMessageOf, isObject, jsonStringLiteral, num, parseMaybeJson, requestJson, requestPath, responseJson, str } from './record-json.js';
+import { arr, errorMessageOf, isObject, jsonStringLiteral, num, requestJson, requestPath, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import { toolSpecs } from './tool-specs.js';
+import { unreadableResponse, withCaptureError } from './response-errors.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -294,13 +295,10 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
     } else if (resp.status < 400 && looksLikeSse(text)) {
       res = mergeAnthropicSse(text);
     } else {
-      res = { turns: [] };
-      res.error = errorMessageOf(json ?? parseMaybeJson(text), resp.status) ?? (text.trim() === '' ? 'empty response body' : 'response body not understood (cut before the first event?)');
+      res = unreadableResponse(json, text, resp.status);
     }
   }
-  if (resp.body?.truncated && !res.error) res.error = 'response body truncated by the capture cap';
-  if (record.error && !res.error) res.error = `${record.error.phase}: ${record.error.message}`;
-  return res;
+  return withCaptureError(record, res);
 }
 
 export const anthropicMessages: ApiFamily = { api: 'anthropic.messages', parseRequest, parseResponse };

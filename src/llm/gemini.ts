@@ -7,6 +7,7 @@ import { bodyText, type CaptureRecord } from '../capture/record.js';
 import { parseSse } from '../protocols/sse.js';
 import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, requestPath, requestQuery, responseJson, str } from './record-json.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, Role, ToolSpec, Turn, Usage } from './types.js';
+import { withCaptureError } from './response-errors.js';
 
 type Raw = Record<string, unknown>;
 
@@ -273,8 +274,7 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
   const res = merger.result();
   if (!res.error && (truncated || resp.body?.truncated)) res.error = 'stream ended early (truncated)';
   else if (!res.error && merger.chunks > 0 && !res.stopReason && /:streamGenerateContent/.test(requestPath(record))) res.error = 'stream ended before a finishReason (truncated)';
-  if (record.error && !res.error) res.error = `${record.error.phase}: ${record.error.message}`;
-  return res;
+  return withCaptureError(record, res);
 }
 
 export const geminiGenerate: ApiFamily = { api: 'gemini.generate', parseRequest, parseResponse };

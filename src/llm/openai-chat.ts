@@ -5,9 +5,10 @@
 // `reasoning_content` / `reasoning` deltas (DeepSeek, OpenRouter, vLLM) become thinking blocks.
 import { bodyText, type CaptureRecord } from '../capture/record.js';
 import { forEachSseEvent, looksLikeSse } from '../protocols/sse.js';
-import { arr, errorMessageOf, isObject, jsonStringLiteral, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
+import { arr, errorMessageOf, isObject, jsonStringLiteral, num, requestJson, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import { toolSpecs } from './tool-specs.js';
+import { unreadableResponse, withCaptureError } from './response-errors.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, ToolSpec, Turn, Usage } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -291,12 +292,9 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
   if (isObject(json) && Array.isArray(json.choices) && resp.status < 400) res = chatCompletionResponse(json);
   else if (resp.status < 400 && looksLikeSse(text)) res = mergeChatSse(text);
   else {
-    res = { turns: [] };
-    res.error = errorMessageOf(json ?? parseMaybeJson(text), resp.status) ?? (text.trim() === '' ? 'empty response body' : 'response body not understood (cut before the first event?)');
+    res = unreadableResponse(json, text, resp.status);
   }
-  if (resp.body?.truncated && !res.error) res.error = 'response body truncated by the capture cap';
-  if (record.error && !res.error) res.error = `${record.error.phase}: ${record.error.message}`;
-  return res;
+  return withCaptureError(record, res);
 }
 
 export const openaiChat: ApiFamily = { api: 'openai.chat', parseRequest, parseResponse };

@@ -5,9 +5,10 @@
 // Unlike the SDK we tolerate abbreviated streams (deltas without output_index or item ids).
 import { bodyText, type CaptureRecord, type WsMessage } from '../capture/record.js';
 import { looksLikeSse, parseSse } from '../protocols/sse.js';
-import { arr, errorMessageOf, isObject, num, parseMaybeJson, requestJson, responseJson, str } from './record-json.js';
+import { arr, errorMessageOf, isObject, num, requestJson, responseJson, str } from './record-json.js';
 import { toolInputFromJson } from './tool-input.js';
 import { toolSpecs } from './tool-specs.js';
+import { unreadableResponse, withCaptureError } from './response-errors.js';
 import type { ApiFamily, Block, LlmRequest, LlmResponse, Role, ToolSpec, Turn, Usage } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -501,12 +502,9 @@ function parseResponse(record: CaptureRecord): LlmResponse & { model?: string } 
   if (isObject(json) && (json.object === 'response' || Array.isArray(json.output)) && resp.status < 400) res = responseObject(json);
   else if (resp.status < 400 && looksLikeSse(text)) res = mergeResponsesSse(text);
   else {
-    res = { turns: [] };
-    res.error = errorMessageOf(json ?? parseMaybeJson(text), resp.status) ?? (text.trim() === '' ? 'empty response body' : 'response body not understood (cut before the first event?)');
+    res = unreadableResponse(json, text, resp.status);
   }
-  if (resp.body?.truncated && !res.error) res.error = 'response body truncated by the capture cap';
-  if (record.error && !res.error) res.error = `${record.error.phase}: ${record.error.message}`;
-  return res;
+  return withCaptureError(record, res);
 }
 
 export const openaiResponses: ApiFamily = { api: 'openai.responses', parseRequest, parseResponse };

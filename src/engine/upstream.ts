@@ -55,23 +55,34 @@ export class DirectConnector implements UpstreamConnector {
   }
 
   connect(target: UpstreamTarget, alpn?: string[]): Promise<net.Socket> {
-    return new Promise((resolve, reject) => {
-      const s: net.Socket = target.tls
-        ? tls.connect({ host: target.host, port: target.port, servername: serverName(target.host), ALPNProtocols: alpn, ...this.tlsOptions })
-        : net.connect({ host: target.host, port: target.port });
-      s.setNoDelay(true);
-      s.once(target.tls ? 'secureConnect' : 'connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    });
+    return connectUpstreamSocket(target, alpn, this.tlsOptions);
   }
 
   destroy(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/** A raw upstream socket (TLS with SNI and ALPN when the target is TLS), resolved once usable. */
+export function connectUpstreamSocket(
+  target: UpstreamTarget,
+  alpn: string[] | undefined,
+  tlsOptions: tls.ConnectionOptions,
+  lookup?: net.LookupFunction,
+): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s: net.Socket = target.tls
+      ? tls.connect({ host: target.host, port: target.port, servername: serverName(target.host), ALPNProtocols: alpn, ...(lookup ? { lookup } : {}), ...tlsOptions })
+      : net.connect({ host: target.host, port: target.port, ...(lookup ? { lookup } : {}) });
+    // Every upstream write is a token or an event on its way to the agent: no Nagle delay.
+    s.setNoDelay(true);
+    s.once(target.tls ? 'secureConnect' : 'connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
 }
 
 /** SNI for a host: none for IP literals (RFC 6066 forbids them). */

@@ -3,9 +3,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import tls from 'node:tls';
 import type { UpstreamConnector, UpstreamTarget } from '../engine/upstream.js';
-import { serverName } from '../engine/upstream.js';
+import { connectUpstreamSocket } from '../engine/upstream.js';
 
 export type LookupFn = NonNullable<net.TcpNetConnectOpts['lookup']>;
 
@@ -27,17 +26,7 @@ export class LookupConnector implements UpstreamConnector {
   }
 
   connect(target: UpstreamTarget, alpn?: string[]): Promise<net.Socket> {
-    return new Promise((resolve, reject) => {
-      const s: net.Socket = target.tls
-        ? tls.connect({ host: target.host, port: target.port, servername: serverName(target.host), ALPNProtocols: alpn, lookup: this.lookup, rejectUnauthorized: !this.opts.insecure })
-        : net.connect({ host: target.host, port: target.port, lookup: this.lookup });
-      s.setNoDelay(true);
-      s.once(target.tls ? 'secureConnect' : 'connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    });
+    return connectUpstreamSocket(target, alpn, { rejectUnauthorized: !this.opts.insecure }, this.lookup);
   }
 
   destroy(): void {

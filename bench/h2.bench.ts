@@ -1,8 +1,10 @@
 // HTTP/2 benchmark: a Node http2 client direct to an h2 upstream vs through agenttap (CONNECT,
 // TLS interception, h2 on both legs), side by side in one run, on loopback. The proxy runs in a
 // child process (own event loop, own RSS); the upstream and the client share this process.
+// AGENTTAP_BENCH_PROXY_FLAGS="--flag …" passes extra node flags to the proxy child (--cpu-prof).
+// AGENTTAP_BENCH_SECTIONS=sequential,sse,throughput runs only those sections (profiling).
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
@@ -27,7 +29,12 @@ async function childMain(cfg: ChildConfig): Promise<void> {
   setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10).unref();
   process.send!({ type: 'ready', port: cp.address!.port, caPem: cp.ca.certPem });
   process.on('message', (m: string) => {
-    if (m === 'rss') process.send!({ type: 'rss', peak: Math.max(peak, process.memoryUsage.rss()) });
+    if (m === 'rss') {
+      // The breakdown says where the memory is: JS heap, Buffers outside it, or neither (native).
+      const u = process.memoryUsage();
+      const mb = (n: number) => Math.round(n / 1048576);
+      process.send!({ type: 'rss', peak: Math.max(peak, u.rss), detail: `rss ${mb(u.rss)}, heap ${mb(u.heapUsed)}/${mb(u.heapTotal)}, external ${mb(u.external)}, arrayBuffers ${mb(u.arrayBuffers)} MB` });
+    }
     if (m === 'close') void cp.close().then(() => process.exit(0));
   });
 }
@@ -39,23 +46,31 @@ interface ProxyChild {
   port: number;
   caPem: string;
   peakRss(): Promise<number>;
+  /** Memory breakdown at the last peakRss() call. */
+  lastDetail: string;
   close(): Promise<void>;
 }
 
 function startProxyChild(cfg: ChildConfig): Promise<ProxyChild> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [CHILD_ENV]: JSON.stringify(cfg), HTTPS_PROXY: '', HTTP_PROXY: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [CHILD_ENV]: JSON.stringify(cfg), HTTPS_PROXY: '', HTTP_PROXY: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...(process.env.AGENTTAP_BENCH_PROXY_FLAGS?.split(' ').filter(Boolean) ?? [])] });
     const waiters: ((n: number) => void)[] = [];
-    child.on('message', (m: { type: string; port: number; caPem: string; peak: number }) => {
+    let px: ProxyChild | undefined;
+    child.on('message', (m: { type: string; port: number; caPem: string; peak: number; detail: string }) => {
       if (m.type === 'ready') {
-        resolve({
+        px = {
           child,
           port: m.port,
           caPem: m.caPem,
+          lastDetail: '',
           peakRss: () => new Promise((r) => (waiters.push(r), child.send('rss'))),
           close: () => new Promise((r) => (child.once('exit', () => r()), child.send('close'))),
-        });
-      } else if (m.type === 'rss') waiters.shift()?.(m.peak);
+        };
+        resolve(px);
+      } else if (m.type === 'rss') {
+        if (px) px.lastDetail = m.detail;
+        waiters.shift()?.(m.peak);
+      }
     });
     child.once('exit', (code) => reject(new Error(`bench proxy child exited with ${code}`)));
   });
@@ -137,9 +152,16 @@ function connected(s: http2.ClientHttp2Session): Promise<http2.ClientHttp2Sessio
   });
 }
 
+/** Requests opened per session (the capture file is checked against it). */
+const opened = new WeakMap<http2.ClientHttp2Session, number>();
+function request(s: http2.ClientHttp2Session, path: string): http2.ClientHttp2Stream {
+  opened.set(s, (opened.get(s) ?? 0) + 1);
+  return s.request({ ':path': path });
+}
+
 function get(s: http2.ClientHttp2Session, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = s.request({ ':path': path });
+    const req = request(s, path);
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => resolve(n));
@@ -185,7 +207,7 @@ async function sse(s: http2.ClientHttp2Session, streams: number, events: number)
       { length: streams },
       () =>
         new Promise<void>((resolve, reject) => {
-          const req = s.request({ ':path': `/sse?n=${events}&gap=10` });
+          const req = request(s, `/sse?n=${events}&gap=10`);
           let buf = '';
           req.setEncoding('utf8');
           req.on('data', (d: string) => {
@@ -219,31 +241,38 @@ const bench: BenchModule = {
     const up = await startUpstream(upCa);
     const proxy = await startProxyChild({ upstreamCaPem: upCa.certPem, home: path.join(tmp, 'home'), out: path.join(tmp, 'capture.jsonl') });
     const results: BenchResult[] = [];
+    let via: http2.ClientHttp2Session | undefined;
     try {
       const direct = await session(up.port, upCa.certPem);
-      const via = await session(up.port, upCa.certPem, proxy);
+      via = await session(up.port, upCa.certPem, proxy);
+      const only = process.env.AGENTTAP_BENCH_SECTIONS?.split(',');
+      const want = (section: string): boolean => !only || only.includes(section);
       const n = ctx.quick ? 150 : 500;
-      const dSeq = await sequential(direct, n);
-      const pSeq = await sequential(via, n);
-      for (const p of [50, 95, 99]) {
-        const d = pct(dSeq, p);
-        const v = pct(pSeq, p);
-        results.push({ metric: `h2 sequential small requests p${p}`, value: r3(v), baseline: r3(d), unit: 'ms', ratio: r3(v / d), ...(p === 50 ? { target: '≤ 2.0×', pass: v / d <= 2 } : {}) });
+      if (want('sequential')) {
+        const dSeq = await sequential(direct, n);
+        const pSeq = await sequential(via, n);
+        for (const p of [50, 95, 99]) {
+          const d = pct(dSeq, p);
+          const v = pct(pSeq, p);
+          results.push({ metric: `h2 sequential small requests p${p}`, value: r3(v), baseline: r3(d), unit: 'ms', ratio: r3(v / d), ...(p === 50 ? { target: '≤ 2.0×', pass: v / d <= 2 } : {}) });
+        }
+        ctx.log(`sequential p50 direct ${r3(pct(dSeq, 50))} ms, via agenttap ${r3(pct(pSeq, 50))} ms; proxy peak RSS so far ${Math.round((await proxy.peakRss()) / 1048576)} MB (${proxy.lastDetail})`);
       }
-      ctx.log(`sequential p50 direct ${r3(pct(dSeq, 50))} ms, via agenttap ${r3(pct(pSeq, 50))} ms; proxy peak RSS so far ${Math.round((await proxy.peakRss()) / 1048576)} MB`);
       // SSE before the throughput runs, so the proxy is not still writing their records meanwhile.
-      const events = ctx.quick ? 30 : 60;
-      const dSse = await sse(direct, 32, events);
-      const pSse = await sse(via, 32, events);
-      results.push({ metric: 'h2 SSE per-event delay p50, 32 streams on one connection', value: r3(pct(pSse, 50)), baseline: r3(pct(dSse, 50)), unit: 'ms', ratio: r3(pct(pSse, 50) / pct(dSse, 50)) });
-      const ratio99 = pct(pSse, 99) / pct(dSse, 99);
-      results.push({ metric: 'h2 SSE per-event delay p99, 32 streams on one connection', value: r3(pct(pSse, 99)), baseline: r3(pct(dSse, 99)), unit: 'ms', ratio: r3(ratio99), target: '≤ 2×', pass: ratio99 <= 2 });
+      if (want('sse')) {
+        const events = ctx.quick ? 30 : 60;
+        const dSse = await sse(direct, 32, events);
+        const pSse = await sse(via, 32, events);
+        results.push({ metric: 'h2 SSE per-event delay p50, 32 streams on one connection', value: r3(pct(pSse, 50)), baseline: r3(pct(dSse, 50)), unit: 'ms', ratio: r3(pct(pSse, 50) / pct(dSse, 50)) });
+        const ratio99 = pct(pSse, 99) / pct(dSse, 99);
+        results.push({ metric: 'h2 SSE per-event delay p99, 32 streams on one connection', value: r3(pct(pSse, 99)), baseline: r3(pct(dSse, 99)), unit: 'ms', ratio: r3(ratio99), target: '≤ 2×', pass: ratio99 <= 2 });
+      }
       const dur = ctx.quick ? 1000 : 3000;
-      for (const c of [16, 64]) {
+      for (const c of want('throughput') ? [16, 64] : []) {
         const d = await throughput(direct, c, dur);
         const v = await throughput(via, c, dur);
         results.push({ metric: `h2 throughput c${c} (one connection)`, value: Math.round(v), baseline: Math.round(d), unit: 'req/s', ratio: r3(v / d), ...(c === 16 ? { target: '≥ 0.4×', pass: v / d >= 0.4 } : {}) });
-        ctx.log(`throughput c${c}: direct ${Math.round(d)} req/s, via agenttap ${Math.round(v)} req/s; proxy peak RSS so far ${Math.round((await proxy.peakRss()) / 1048576)} MB`);
+        ctx.log(`throughput c${c}: direct ${Math.round(d)} req/s, via agenttap ${Math.round(v)} req/s; proxy peak RSS so far ${Math.round((await proxy.peakRss()) / 1048576)} MB (${proxy.lastDetail})`);
       }
       direct.close();
       via.close();
@@ -251,6 +280,10 @@ const bench: BenchModule = {
       results.push({ metric: 'proxy peak RSS (h2 runs)', value: Math.round(rss), unit: 'MB', target: '≤ 120 MB', pass: rss <= 120 });
     } finally {
       await proxy.close();
+      // The proxy measured is the product with recording on: say how many records it wrote.
+      const out = path.join(tmp, 'capture.jsonl');
+      const lines = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0;
+      ctx.log(`capture file: ${lines} records written by the proxy (${via ? (opened.get(via) ?? 0) : 0} requests sent through it)`);
       await up.close();
       rmSync(tmp, { recursive: true, force: true });
     }

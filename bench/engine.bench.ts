@@ -2,7 +2,8 @@
 // The proxy runs in a child process (bench/engine-proxy-child.ts: its own event loop, and its RSS measured on its own); the
 // HTTPS upstream and the undici client share this process. Modes: forward with TLS interception
 // (ProxyAgent + CONNECT), reverse (plain listener → HTTPS upstream), and forward with recording off.
-// AGENTTAP_BENCH_PROXY_FLAGS="--flag …" passes extra node flags to the proxy child (V8 sizing trials).
+// AGENTTAP_BENCH_PROXY_FLAGS="--flag …" passes extra node flags to the proxy child (V8 sizing trials, --cpu-prof).
+// AGENTTAP_BENCH_SECTIONS=sequential,throughput,sse,bodies,recording runs only those sections (profiling).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -235,8 +236,11 @@ const bench: BenchModule = {
     const results: BenchResult[] = [];
     const seqN = q ? 300 : 2000;
     const thrMs = q ? 1000 : 3000;
+    const only = process.env.AGENTTAP_BENCH_SECTIONS?.split(',');
+    const want = (section: string): boolean => !only || only.includes(section);
     try {
       // Sequential small requests.
+      if (want('sequential')) {
       const seq = { direct: await sequential(direct, upstream.url, seqN), forward: await sequential(forward, upstream.url, seqN), reverse: await sequential(reverse, px.reverse, seqN) };
       for (const p of [50, 95, 99]) {
         for (const mode of ['forward', 'reverse'] as const) {
@@ -248,8 +252,10 @@ const bench: BenchModule = {
         }
       }
       ctx.log(`sequential done (${seqN} requests per mode)` + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB (${px.lastDetail})`);
+      }
 
       // Throughput.
+      if (want('throughput')) {
       for (const c of [16, 64]) {
         const b = await throughput(direct, upstream.url, c, thrMs);
         const f = await throughput(forward, upstream.url, c, thrMs);
@@ -261,6 +267,8 @@ const bench: BenchModule = {
         }
       }
       ctx.log('throughput done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB (${px.lastDetail})`);
+      }
+      if (want('sse')) {
 
       // SSE: one stream (added TTFB), then 32 concurrent streams (per-event delay).
       const oneN = q ? 20 : 60;
@@ -287,6 +295,8 @@ const bench: BenchModule = {
         results.push({ metric: `SSE 32 streams per-event delay p99 (${label})`, value: r3(v), unit: 'ms', baseline: r3(b), ratio: v / b, target: '≤ 2.0×', pass: v / b <= 2 });
       }
       ctx.log('SSE done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB (${px.lastDetail})`);
+      }
+      if (want('bodies')) {
 
       // Big bodies.
       const reps = q ? 2 : 5;
@@ -300,6 +310,8 @@ const bench: BenchModule = {
       const rss = (await px.peakRss()) / 1024 / 1024;
       results.push({ metric: 'proxy peak RSS (whole run, recording on)', value: Math.round(rss), unit: 'MB', target: '≤ 120 MB', pass: rss <= 120 });
       ctx.log(`bodies done (${px.lastDetail})`);
+      }
+      if (want('recording')) {
 
       // Recording on vs off: same engine, forward TLS, c16.
       const off = await startProxyChild(cfg(false));
@@ -315,6 +327,7 @@ const bench: BenchModule = {
       } finally {
         await offAgent.close();
         await off.close();
+      }
       }
     } finally {
       await Promise.all([direct.close(), forward.close(), reverse.close()]);

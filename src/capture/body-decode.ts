@@ -189,6 +189,14 @@ export class BodyCollector {
 
   /** The record body, or undefined when no byte was sent. */
   async finish(): Promise<RecordBody | undefined> {
+    return this.finishNow();
+  }
+
+  /**
+   * The record body at once when no decoding is pending (identity and unknown codings, the
+   * usual case), else a promise: the recorder then builds most records in the same tick.
+   */
+  finishNow(): RecordBody | undefined | Promise<RecordBody | undefined> {
     if (this.wireSize === 0) return undefined;
     const meta: Pick<RecordBody, 'contentEncoding' | 'wireSize' | 'note'> = {};
     if (this.contentEncoding && this.codings.length) meta.contentEncoding = this.contentEncoding;
@@ -212,9 +220,10 @@ export class BodyCollector {
       meta.wireSize = this.wireSize;
       if (unknown) return this.build(sinkOf(wire, this.cap), { ...meta, note: `unknown content-encoding "${unknown}": body kept as sent` }, true);
       const sink = new HeadSink(this.cap);
-      const error = await decodeInto(wire, this.codings, sink);
-      if (error) return this.build(sinkOf(wire, this.cap), { ...meta, note: `could not decode ${this.contentEncoding} body (${error.message}): body kept as sent` }, true);
-      return this.build(sink, meta);
+      return decodeInto(wire, this.codings, sink).then((error) => {
+        if (error) return this.build(sinkOf(wire, this.cap), { ...meta, note: `could not decode ${this.contentEncoding} body (${error.message}): body kept as sent` }, true);
+        return this.build(sink, meta);
+      });
     }
     const s = this.stream;
     if (s.input instanceof HeadSink) {
@@ -225,11 +234,12 @@ export class BodyCollector {
       return this.build(s.sink, meta, !!unknown);
     }
     s.input.end();
-    await s.done;
-    meta.wireSize = this.wireSize;
-    if (s.error && s.sink.size === 0) meta.note = `could not decode ${this.contentEncoding} body (${s.error.message})`;
-    else if (s.error) meta.note = `decoding stopped early (${s.error.message}): the body holds what could be decoded`;
-    return this.build(s.sink, meta);
+    return s.done.then(() => {
+      meta.wireSize = this.wireSize;
+      if (s.error && s.sink.size === 0) meta.note = `could not decode ${this.contentEncoding} body (${s.error.message})`;
+      else if (s.error) meta.note = `decoding stopped early (${s.error.message}): the body holds what could be decoded`;
+      return this.build(s.sink, meta);
+    });
   }
 
   private build(sink: HeadSink, meta: Pick<RecordBody, 'contentEncoding' | 'wireSize' | 'note'>, forceBase64 = false): RecordBody {

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Exchange, ExchangeEnd, ExchangeEvents, ResponseHead, TunnelRow } from '../engine/exchange.js';
 import { BodyCollector, DEFAULT_MAX_BODY } from './body-decode.js';
-import { headerValue, RECORD_VERSION, type CaptureRecord, type HeaderList, type RecordError, type WsMessage } from './record.js';
+import { headerValue, RECORD_VERSION, type CaptureRecord, type HeaderList, type RecordBody, type RecordError, type RecordRequest, type RecordResponse, type WsMessage } from './record.js';
 import { redactHeaders, redactUrl } from './redact.js';
 
 export type CaptureTier = 'full' | 'metadata' | 'drop';
@@ -46,7 +46,12 @@ interface InFlight {
   resBody?: BodyCollector;
   resChunks: [number, number][];
   ws?: WsMessage[];
+  /** Top-level keys an annotate hook added to the partial record (kept, after request). */
+  extraKeys?: string[];
 }
+
+/** The keys finish() places itself; anything else an annotate hook adds is carried over. */
+const STANDARD_KEYS = new Set(['v', 'id', 'kind', 'mode', 'startedAt', 'client', 'server', 'request', 'response', 'timing', 'ws', 'wsClose', 'error', 'labels', 'llm']);
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
@@ -144,6 +149,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       reqChunks: [],
       resChunks: [],
     };
+    const extra = Object.keys(partial).filter((k) => !STANDARD_KEYS.has(k));
+    if (extra.length) f.extraKeys = extra;
     this.inFlight.set(ex.id, f);
     if (this.listenerCount('update')) this.emit('update', { id: ex.id, stage: 'start', record: this.snapshot(f) });
   }
@@ -163,41 +170,53 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const f = this.inFlight.get(ex.id);
     if (!f) return;
     this.inFlight.delete(ex.id);
-    const p = this.finish(f, error, end).catch((e: Error) => {
+    const warn = (e: Error): void => {
       process.emitWarning(`agenttap recorder: could not record ${ex.id}: ${e.message}`);
-    });
+    };
+    const reqBody = f.reqBody.finishNow();
+    const resBody = f.resBody?.finishNow();
+    if (!(reqBody instanceof Promise) && !(resBody instanceof Promise)) {
+      // No body to decode (the usual case): the record is built and emitted in this tick.
+      try {
+        this.finish(f, error, end, reqBody, resBody);
+      } catch (e) {
+        warn(e as Error);
+      }
+      return;
+    }
+    const p = Promise.all([reqBody, resBody])
+      .then(([rq, rs]) => this.finish(f, error, end, rq, rs))
+      .catch(warn);
     this.finishing.add(p);
     void p.finally(() => this.finishing.delete(p));
   }
 
-  private async finish(f: InFlight, error: RecordError | null, end: ExchangeEnd): Promise<void> {
-    const { ex } = f;
-    const [reqBody, resBody] = await Promise.all([f.reqBody.finish(), f.resBody?.finish()]);
-    const record: CaptureRecord = { ...f.partial, server: { ...ex.server } };
-    const request = record.request!;
+  private finish(f: InFlight, error: RecordError | null, end: ExchangeEnd, reqBody: RecordBody | undefined, resBody: RecordBody | undefined): void {
+    const { ex, partial } = f;
+    const pr = partial.request!;
+    const request: RecordRequest = { method: pr.method, url: pr.url, httpVersion: pr.httpVersion, headers: pr.headers };
     if (reqBody) request.body = reqBody;
     if (end.requestTrailers?.length) request.trailers = this.headers(end.requestTrailers);
     if (f.reqChunks.length > 1) request.chunks = f.reqChunks;
+    // Built in one go, keys in DESIGN.md section 4's order, so lines read the same everywhere
+    // (and the object keeps one fast shape for JSON.stringify).
+    const record = { v: partial.v, id: partial.id, kind: partial.kind, mode: partial.mode, startedAt: partial.startedAt, client: partial.client, server: { ...ex.server }, request } as CaptureRecord; // error is set below, after the response
+    if (f.extraKeys) for (const k of f.extraKeys) (record as unknown as Record<string, unknown>)[k] = (partial as unknown as Record<string, unknown>)[k];
     if (f.head) {
-      record.response = {
-        status: f.head.status,
-        ...(f.head.statusText !== undefined ? { statusText: f.head.statusText } : {}),
-        httpVersion: f.head.httpVersion,
-        headers: this.headers(f.head.headers),
-      };
-      if (end.trailers?.length) record.response.trailers = this.headers(end.trailers);
-      if (resBody) record.response.body = resBody;
-      record.response.chunks = f.resChunks;
+      const h = f.head;
+      const response: RecordResponse = h.statusText !== undefined ? { status: h.status, statusText: h.statusText, httpVersion: h.httpVersion, headers: this.headers(h.headers) } : { status: h.status, httpVersion: h.httpVersion, headers: this.headers(h.headers) };
+      if (end.trailers?.length) response.trailers = this.headers(end.trailers);
+      if (resBody) response.body = resBody;
+      response.chunks = f.resChunks;
+      record.response = response;
     }
     record.timing = roundTiming(ex.timing);
     if (f.ws) record.ws = f.ws;
     if (end.wsClose) record.wsClose = end.wsClose;
-    const { labels, llm, error: _pending, ...rest } = record;
-    // Key order as in DESIGN.md section 4, so lines read the same everywhere.
-    const ordered: CaptureRecord = { ...rest, error } as CaptureRecord;
-    if (labels) ordered.labels = labels;
-    if (llm) ordered.llm = llm;
-    this.emitFinished(ordered);
+    record.error = error;
+    if (partial.labels) record.labels = partial.labels;
+    if (partial.llm) record.llm = partial.llm;
+    this.emitFinished(record);
   }
 
   private onTunnel(row: TunnelRow): void {

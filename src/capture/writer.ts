@@ -25,7 +25,7 @@ const MARKER = `\u0000agenttap-${randomBytes(8).toString('hex')}-`;
  * into the line, so a 16 MB body is not also held as a 16 MB JSON string until the next major GC.
  */
 export function serializeLine(record: CaptureRecord): Buffer {
-  const big = [record.request?.body, record.response?.body].filter((b): b is RecordBody => (b?.text?.length ?? 0) > SLICED_TEXT_OVER);
+  const big = bigTexts(record);
   if (!big.length) {
     const json = JSON.stringify(record);
     const buf = Buffer.allocUnsafe(Buffer.byteLength(json, 'utf8') + 1);
@@ -65,6 +65,16 @@ export function serializeLine(record: CaptureRecord): Buffer {
   });
   buf[off] = 0x0a;
   return buf;
+}
+
+/** The bodies whose text is big enough to be escaped slice by slice. */
+function bigTexts(record: CaptureRecord): RecordBody[] {
+  const out: RecordBody[] = [];
+  const q = record.request?.body;
+  const r = record.response?.body;
+  if (q?.text && q.text.length > SLICED_TEXT_OVER) out.push(q);
+  if (r?.text && r.text.length > SLICED_TEXT_OVER) out.push(r);
+  return out;
 }
 
 /** JSON.stringify of `text`, slice by slice (quotes included); never splits a surrogate pair. */
@@ -116,7 +126,8 @@ export class CaptureWriter {
   private fd: number;
   private date: string;
   private file: string;
-  private queue: Buffer[] = [];
+  /** Lines waiting: a small record as its JSON (newline added at write), a big one as its whole line. */
+  private queue: (string | Buffer)[] = [];
   private writing = false;
   private scheduled = false;
   private idle: (() => void)[] = [];
@@ -143,7 +154,8 @@ export class CaptureWriter {
 
   write(record: CaptureRecord): void {
     if (this.closed) return;
-    this.queue.push(serializeLine(record));
+    // Small records stay strings until the batch is written: one UTF-8 encoding per batch.
+    this.queue.push(bigTexts(record).length ? serializeLine(record) : JSON.stringify(record));
     this.records++;
     // Records finishing in the same event-loop turn share one write.
     if (!this.writing && !this.scheduled) {
@@ -174,17 +186,22 @@ export class CaptureWriter {
   private drain(): void {
     // Lines queued while the previous write was in flight go out together: one write(2) of
     // whole lines is as safe for concurrent appenders as one per line, and far fewer syscalls.
-    let line = this.queue.shift();
-    if (line !== undefined && this.queue.length && line.length < BATCH_BYTES) {
-      const parts = [line];
-      let size = line.length;
-      while (this.queue.length && size + this.queue[0]!.length <= BATCH_BYTES) {
-        const next = this.queue.shift()!;
+    let line: Buffer | undefined;
+    const first = this.queue.shift();
+    if (typeof first === 'string') {
+      // Consecutive small records join into one batch (sizes in UTF-16 units: close enough).
+      const parts = [first];
+      let size = first.length + 1;
+      while (typeof this.queue[0] === 'string' && size + this.queue[0].length < BATCH_BYTES) {
+        const next = this.queue.shift() as string;
         parts.push(next);
-        size += next.length;
+        size += next.length + 1;
       }
-      line = Buffer.concat(parts, size);
-    }
+      parts.push('');
+      const text = parts.join('\n');
+      line = Buffer.allocUnsafe(Buffer.byteLength(text, 'utf8'));
+      line.write(text, 0, 'utf8');
+    } else line = first;
     if (!line) {
       this.writing = false;
       for (const r of this.idle.splice(0)) r();

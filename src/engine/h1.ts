@@ -7,6 +7,7 @@ import https from 'node:https';
 import type tls from 'node:tls';
 import type { RecordError } from '../capture/record.js';
 import { headerPairs, newExchange, since, type Exchange, type ExchangeEvents } from './exchange.js';
+import { h2OnlyAfterBodySent, HTTP1_ALPN, type H1ToH2Bridge } from './h1-to-h2.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { RequestRoute } from './request-route.js';
 import { badGatewayText, serverName, upstreamFailure, type UpstreamConnector } from './upstream.js';
@@ -14,6 +15,8 @@ import { badGatewayText, serverName, upstreamFailure, type UpstreamConnector } f
 export interface ForwardDeps {
   events: EventEmitter<ExchangeEvents>;
   connector: UpstreamConnector;
+  /** Origins that speak only HTTP/2 get h1 requests over h2 (h1-to-h2.ts). */
+  h2Upstream?: H1ToH2Bridge;
 }
 
 export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse, route: RequestRoute, deps: ForwardDeps): Exchange {
@@ -28,7 +31,21 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
   events.emit('start', ex);
 
   const target = route.target;
+  const h2 = deps.h2Upstream;
+  if (h2?.isH2Only(target)) {
+    h2.forward(req, res, route, events, ex);
+    return ex;
+  }
   let connected = false;
+  let reqEnded = false;
+  // Body chunks read while the upstream connection is still being set up (none on the wire
+  // yet): if the origin then refuses HTTP/1.1, the request is retried over h2 with them.
+  let held: Buffer[] | undefined = h2 ? [] : undefined;
+  let onWire = false;
+  const wired = (): void => {
+    if (held?.length) held = undefined;
+    else onWire = true;
+  };
   let upstreamComplete = false;
   let done = false;
   let upRes: http.IncomingMessage | undefined;
@@ -50,11 +67,12 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
     method: req.method,
     path: route.path,
     headers: endToEndHeaders(req.rawHeaders, route.hostHeader) as unknown as http.OutgoingHttpHeaders,
-    ...(target.tls ? { servername: serverName(target.host) } : {}),
+    ...(target.tls ? { servername: serverName(target.host), ALPNProtocols: HTTP1_ALPN as string[] } : {}),
   });
 
   upReq.on('socket', (s) => {
     if (!s.connecting) {
+      held = undefined;
       connected = true;
       ex.server.ip = s.remoteAddress;
       if (target.tls) ex.server.alpn = (s as tls.TLSSocket).alpnProtocol || undefined;
@@ -65,9 +83,11 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
       connected = true;
       ex.timing.connectMs = since(ex);
       ex.server.ip = s.remoteAddress;
+      if (!target.tls) wired();
     });
     if (target.tls) {
       s.once('secureConnect', () => {
+        wired();
         ex.timing.tlsMs = Math.round((since(ex) - (ex.timing.connectMs ?? 0)) * 1000) / 1000;
         ex.server.alpn = (s as tls.TLSSocket).alpnProtocol || undefined;
       });
@@ -75,26 +95,45 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
   });
 
   // Client → upstream.
-  req.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     events.emit('request-chunk', ex, chunk, since(ex));
+    if (held) {
+      if (onWire) held = undefined;
+      else held.push(chunk);
+    }
     if (!upReq.write(chunk)) req.pause();
-  });
+  };
+  req.on('data', onData);
   upReq.on('drain', () => req.resume());
   // A request without a body (most GETs) goes upstream now, not a tick later at 'end'.
   const bodiless = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
   if (bodiless) upReq.end();
-  req.on('end', () => {
+  const onEnd = (): void => {
+    reqEnded = true;
     events.emit('request-end', ex, since(ex));
     if (bodiless) return;
     if (req.rawTrailers.length) upReq.addTrailers(headerPairs(req.rawTrailers));
     upReq.end();
-  });
+  };
+  req.on('end', onEnd);
   req.on('error', () => {});
 
   upReq.on('error', (err: NodeJS.ErrnoException) => {
     if (done) return;
     if (!upRes) {
-      const error = upstreamFailure(err, connected);
+      let error = upstreamFailure(err, connected);
+      if (h2?.learn(err, target)) {
+        if (held) {
+          // Nothing reached the origin: this attempt stands down and h2 takes the request over.
+          done = true;
+          req.pause();
+          req.off('data', onData);
+          req.off('end', onEnd);
+          h2.forward(req, res, route, events, ex, { chunks: held, ended: reqEnded });
+          return;
+        }
+        error = h2OnlyAfterBodySent(target);
+      }
       finish(error);
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(502, [ 'content-type', 'text/plain; charset=utf-8', 'connection', 'close' ] as unknown as http.OutgoingHttpHeaders);

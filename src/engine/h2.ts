@@ -119,13 +119,26 @@ export class H2UpstreamPool {
   private readonly pending = new Map<string, Promise<Upstream>>();
   /** Origins that answered ALPN without h2 (served over HTTP/1.1 from then on). */
   private readonly h1Origins = new Set<string>();
+  /** Origins that refused HTTP/1.1 (h1 clients reach them over h2: h1-to-h2.ts); plain ones speak h2c. */
+  private readonly h2OnlyOrigins = new Set<string>();
 
   constructor(private readonly connector: UpstreamConnector) {}
+
+  /** Remember for the proxy's lifetime that this origin speaks only h2 (h2c when plain). */
+  markH2Only(target: UpstreamTarget): void {
+    const key = `${target.host}:${target.port}`;
+    this.h2OnlyOrigins.add(key);
+    this.h1Origins.delete(key);
+  }
+
+  isH2Only(target: UpstreamTarget): boolean {
+    return this.h2OnlyOrigins.size > 0 && this.h2OnlyOrigins.has(`${target.host}:${target.port}`);
+  }
 
   /** The way to reach a TLS origin: an h2 session when it offers h2, else "h1". */
   get(target: UpstreamTarget, ex: Exchange): Promise<Upstream> {
     const key = `${target.host}:${target.port}`;
-    if (!target.tls || !this.connector.connect || this.h1Origins.has(key)) return Promise.resolve({ kind: 'h1' });
+    if ((!target.tls && !this.isH2Only(target)) || !this.connector.connect || this.h1Origins.has(key)) return Promise.resolve({ kind: 'h1' });
     const s = this.sessions.get(key);
     if (s && !sessionDead(s)) return Promise.resolve({ kind: 'h2', session: s, fresh: false });
     const p = this.pending.get(key);
@@ -140,17 +153,19 @@ export class H2UpstreamPool {
         // A connector without raw connections (some capture modes) serves over its h1 agents.
         if ((e as NodeJS.ErrnoException).code === 'NO_CONNECT') {
           this.h1Origins.add(key);
+          this.h2OnlyOrigins.delete(key);
           return { kind: 'h1' };
         }
         throw e;
       }
       const tlsDone = since(ex);
-      if (socket.alpnProtocol !== 'h2') {
+      if (target.tls && socket.alpnProtocol !== 'h2') {
         this.h1Origins.add(key);
+        this.h2OnlyOrigins.delete(key);
         socket.destroy();
         return { kind: 'h1' };
       }
-      const session = http2.connect(`https://${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`, {
+      const session = http2.connect(`${target.tls ? 'https' : 'http'}://${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`, {
         createConnection: () => socket,
         settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
       });

@@ -3,6 +3,7 @@
 // chaining connector for --upstream-proxy / HTTPS_PROXY.
 import { uuidv7 } from '../capture/ids.js';
 import { H2Front, H2UpstreamPool, startsWithH2Preface } from './h2.js';
+import { H1ToH2Bridge } from './h1-to-h2.js';
 import { isCertificateRejection, PassthroughPolicy } from './passthrough.js';
 import type { ProxyExtensions, ProxyServer } from './proxy.js';
 import { runTunnel } from './tunnel.js';
@@ -67,6 +68,7 @@ export function createProtocolSupport(opts: ProtocolSupportOptions = {}): Protoc
 
   const extensions: ProxyExtensions = {
     alpnProtocols: opts.http2 === false ? ['http/1.1'] : ['h2', 'http/1.1'],
+    h2Upstream: new H1ToH2Bridge(pool, log),
     alpnConnection(protocol, socket, ctx, proxy) {
       if (protocol !== 'h2') return false;
       front.serve(socket, ctx, proxy);

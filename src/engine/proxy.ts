@@ -9,6 +9,7 @@ import type { RecordClient } from '../capture/record.js';
 import type { CertificateAuthority } from './cert-authority.js';
 import { headerPairs, newExchange, type ExchangeEvents } from './exchange.js';
 import { forwardHttp1 } from './h1.js';
+import type { H1ToH2Bridge } from './h1-to-h2.js';
 import type { MapRemoteRule } from './map-remote.js';
 import { parseAuthority, routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
 import { DirectConnector, type UpstreamConnector } from './upstream.js';
@@ -48,6 +49,8 @@ export interface ProxyExtensions {
   upgrade?(req: http.IncomingMessage, socket: net.Socket, head: Buffer, route: RequestRoute, proxy: ProxyServer): boolean;
   /** The client aborted our TLS handshake (e.g. it rejected our certificate). */
   onClientTlsError?(target: ConnectTarget, err: Error): void;
+  /** HTTP/1.1 requests to origins that speak only HTTP/2 go over h2 through this. */
+  h2Upstream?: H1ToH2Bridge;
 }
 
 export interface ProxyOptions {
@@ -136,7 +139,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
         res.end(`agenttap: ${(e as Error).message}\n`);
         return;
       }
-      forwardHttp1(req, res, route, { events: this, connector: this.connector });
+      forwardHttp1(req, res, route, { events: this, connector: this.connector, h2Upstream: this.extensions.h2Upstream });
     });
     server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(req, socket, head));
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {

@@ -28,7 +28,8 @@ process.on('message', (m: string) => {
     // The breakdown says where the memory is: JS heap, Buffers outside it, or neither (native).
     const u = process.memoryUsage();
     const mb = (n: number) => Math.round(n / 1048576);
-    process.send!({ type: 'rss', peak: Math.max(peak, u.rss), detail: `rss ${mb(u.rss)}, heap ${mb(u.heapUsed)}/${mb(u.heapTotal)}, external ${mb(u.external)}, arrayBuffers ${mb(u.arrayBuffers)} MB` });
+    const cpu = process.cpuUsage();
+    process.send!({ type: 'rss', peak: Math.max(peak, u.rss), cpu: cpu.user + cpu.system, detail: `rss ${mb(u.rss)}, heap ${mb(u.heapUsed)}/${mb(u.heapTotal)}, external ${mb(u.external)}, arrayBuffers ${mb(u.arrayBuffers)} MB` });
   }
   if (m === 'close') void cp.close().then(() => process.exit(0));
 });

@@ -1,4 +1,4 @@
-// HTTP/1.1 clients (curl --http1.1, Debian python3-requests) whose upstream speaks only HTTP/2:
+// HTTP/1.1 clients (curl --http1.1, Debian python3-requests, undici) whose upstream speaks only HTTP/2:
 // a Node http2 secure server without allowHTTP1 (it refuses ALPN http/1.1 with an alert) and an
 // h2c-only plain server behind a --reverse listener (it answers h1 bytes with h2 frames).
 import { test } from 'node:test';
@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { ProxyAgent, request } from 'undici';
 import { headerValue, type CaptureRecord } from '../../src/capture/record.js';
 import { resetStream } from '../../src/engine/h2.js';
 import { startH2Upstream, startProtocolProxy } from '../support/protocol-proxy.js';
@@ -419,5 +421,119 @@ test('reverse listener to an h2c-only plain upstream: a bodiless first request i
     await p.close();
     await a.close();
     await b.close();
+  }
+});
+
+test('undici through CONNECT: 8 concurrent first requests to an unknown h2-only origin all succeed with their bodies; a client that cancels mid-stream is a client-abort and the upstream stream is cancelled', async () => {
+  const gate = new StreamGate();
+  const up = await startH2Upstream(h2OnlyRoutes(gate));
+  const p = await startProtocolProxy();
+  const agent = new ProxyAgent({ uri: p.url, requestTls: { ca: p.caPem } });
+  try {
+    const bodies = Array.from({ length: 8 }, (_, i) => `request ${i} `.repeat(1000 * (i + 1)));
+    const answers = await Promise.all(
+      bodies.map(async (b, i) => {
+        const res = await request(`${up.url}/echo?i=${i}`, { method: 'POST', body: b, dispatcher: agent });
+        return { status: res.statusCode, body: (await res.body.json()) as { bytes: number; sha256: string } };
+      }),
+    );
+    answers.forEach((a, i) => {
+      assert.equal(a.status, 200);
+      assert.equal(a.body.bytes, Buffer.byteLength(bodies[i]!));
+      assert.equal(a.body.sha256, createHash('sha256').update(bodies[i]!).digest('hex'));
+    });
+    const recs = await p.waitFor(8);
+    for (const r of recs) {
+      assertTranslated(r);
+      assert.equal(r.error, null);
+      const i = Number(new URL(r.request!.url).searchParams.get('i'));
+      assert.equal(r.request!.body!.text, bodies[i]);
+    }
+
+    const res = await request(`${up.url}/sse`, { dispatcher: agent });
+    const sse = await gate.next();
+    const upstreamClosed = new Promise<number | undefined>((r) => sse.on('close', () => r(sse.rstCode)));
+    const first = await new Promise<string>((r) => res.body.once('data', (d: Buffer) => r(d.toString())));
+    assert.equal(first, 'data: 0\n\n');
+    res.body.destroy();
+    assert.equal(await upstreamClosed, C.NGHTTP2_CANCEL, 'the upstream stream is reset with CANCEL');
+    const [abort] = await p.waitFor(1, (r) => r.request!.url.endsWith('/sse'));
+    assertTranslated(abort!);
+    assert.equal(abort!.error?.phase, 'client-abort');
+    assert.equal(abort!.response!.body!.text, 'data: 0\n\n');
+  } finally {
+    await agent.destroy();
+    await p.close();
+    await up.close();
+  }
+});
+
+test('backpressure both ways over the h1→h2 bridge: a client that stops reading stops the h2 upstream, an h2 upstream that stops reading stops the h1 upload', async () => {
+  const PIECE = Buffer.alloc(64 * 1024, 'z');
+  const TOTAL = 64 * 1024 * 1024;
+  let written = 0;
+  let reading!: () => void;
+  const upstreamReads = new Promise<void>((r) => (reading = r));
+  const up = await startH2Upstream((stream, headers) => {
+    if (headers[':path'] === '/big') {
+      stream.respond({ ':status': 200, 'content-length': String(TOTAL) });
+      const pump = () => {
+        while (written < TOTAL) {
+          written += PIECE.length;
+          if (!stream.write(PIECE)) return void stream.once('drain', pump);
+        }
+        stream.end();
+      };
+      return pump();
+    }
+    stream.pause();
+    void upstreamReads.then(() => {
+      let n = 0;
+      stream.on('data', (c: Buffer) => (n += c.length));
+      stream.on('end', () => {
+        stream.respond({ ':status': 200 });
+        stream.end(String(n));
+      });
+      stream.resume();
+    });
+  });
+  const p = await startProtocolProxy({ capture: { maxBody: 1024 } });
+  const agent = new ProxyAgent({ uri: p.url, requestTls: { ca: p.caPem } });
+  try {
+    const res = await request(`${up.url}/big`, { dispatcher: agent, highWaterMark: 64 * 1024 });
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(written < 16 * 1024 * 1024, `upstream wrote ${written} bytes while the client read nothing`);
+    let got = 0;
+    for await (const c of res.body) got += (c as Buffer).length;
+    assert.equal(got, TOTAL);
+    assert.equal(written, TOTAL);
+
+    let sent = 0;
+    let stalled = false;
+    const body = new Readable({
+      read() {
+        if (sent >= TOTAL) return void this.push(null);
+        sent += PIECE.length;
+        if (!this.push(PIECE)) stalled = true;
+      },
+    });
+    const upload = request(`${up.url}/upload`, { method: 'POST', body, headers: { 'content-length': String(TOTAL) }, dispatcher: agent });
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(sent < 16 * 1024 * 1024, `client pushed ${sent} bytes into a proxy whose upstream reads nothing`);
+    assert.ok(stalled || sent < TOTAL, 'the client was held back');
+    reading();
+    const done = await upload;
+    assert.equal(await done.body.text(), String(TOTAL));
+    const recs = await p.waitFor(2);
+    for (const r of recs) {
+      assertTranslated(r);
+      assert.equal(r.error, null);
+    }
+    assert.equal(byPath(recs, '/big').response!.body!.size, TOTAL);
+    assert.equal(byPath(recs, '/upload').request!.body!.size, TOTAL);
+  } finally {
+    await agent.destroy();
+    await p.close();
+    await up.close();
   }
 });

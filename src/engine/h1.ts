@@ -72,7 +72,13 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
 
   upReq.on('socket', (s) => {
     if (!s.connecting) {
-      held = undefined;
+      // A TLS socket over a chained proxy's tunnel is connected but may still be handshaking.
+      if (target.tls && (s as tls.TLSSocket & { secureConnecting?: boolean }).secureConnecting) {
+        s.once('secureConnect', () => {
+          wired();
+          ex.server.alpn = (s as tls.TLSSocket).alpnProtocol || undefined;
+        });
+      } else held = undefined;
       connected = true;
       ex.server.ip = s.remoteAddress;
       if (target.tls) ex.server.alpn = (s as tls.TLSSocket).alpnProtocol || undefined;

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { ProxyAgent, request } from 'undici';
 import { headerValue, type CaptureRecord } from '../../src/capture/record.js';
 import { resetStream } from '../../src/engine/h2.js';
+import { startChainProxy } from '../support/chain-proxy.js';
 import { startH2Upstream, startProtocolProxy } from '../support/protocol-proxy.js';
 import { tempDir } from '../support/temp-home.js';
 
@@ -534,6 +535,29 @@ test('backpressure both ways over the h1→h2 bridge: a client that stops readin
   } finally {
     await agent.destroy();
     await p.close();
+    await up.close();
+  }
+});
+
+test('through a chained upstream proxy: an h1 client still reaches the h2-only origin over h2 inside the chained tunnel', async () => {
+  const up = await startH2Upstream(h2OnlyRoutes(new StreamGate()));
+  const chain = await startChainProxy();
+  const p = await startProtocolProxy({ support: { upstreamProxy: chain.url } });
+  try {
+    const r = await run('curl', ['-sS', '--http1.1', '-x', p.url, '--cacert', p.caFile, '--data-binary', 'via the chain', '-w', '\n%{http_code}', `${up.url}/chained`]);
+    const [body, status] = r.stdout.split('\n');
+    assert.equal(status, '200');
+    assert.equal(JSON.parse(body!).bytes, 'via the chain'.length);
+    const [rec] = await p.waitFor(1);
+    assertTranslated(rec!);
+    assert.equal(rec!.error, null);
+    assert.equal(rec!.request!.body!.text, 'via the chain');
+    // The refused h1 attempt and the h2 session both went through the chained proxy.
+    assert.ok(chain.connects.length >= 2, JSON.stringify(chain.connects));
+    assert.ok(chain.connects.every((c) => c.authority === `127.0.0.1:${up.port}`));
+  } finally {
+    await p.close();
+    await chain.close();
     await up.close();
   }
 });

@@ -6,6 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
+import { isUtf8Parts, LAZY_TEXT_MIN, lazyTextBody } from './lazy-text.js';
 import type { RecordBody } from './record.js';
 
 export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
@@ -89,16 +90,22 @@ class HeadSink {
   }
 }
 
-function textOrBase64(data: Buffer, truncated: boolean): { text: string } | { base64: string } {
-  if (isUtf8(data)) return { text: data.toString('utf8') };
+/** The bytes as valid UTF-8 (a capped body backs off a cut character), or undefined for binary. */
+function utf8Head(data: Buffer, truncated: boolean): Buffer | undefined {
+  if (isUtf8(data)) return data;
   if (truncated) {
     // The cap may have cut a multi-byte character: back off to the last whole one.
     for (let cut = 1; cut <= 3 && cut < data.length; cut++) {
       const head = data.subarray(0, data.length - cut);
-      if (isUtf8(head)) return { text: head.toString('utf8') };
+      if (isUtf8(head)) return head;
     }
   }
-  return { base64: data.toString('base64') };
+  return undefined;
+}
+
+function textOrBase64(data: Buffer, truncated: boolean): { text: string } | { base64: string } {
+  const utf8 = utf8Head(data, truncated);
+  return utf8 ? { text: utf8.toString('utf8') } : { base64: data.toString('base64') };
 }
 
 /**
@@ -206,6 +213,12 @@ export class BodyCollector {
       this.chunks = [this.whole.subarray(0, this.wireSize)];
       this.whole = undefined;
     }
+    if (!this.stream && !this.codings.length && this.wireSize >= LAZY_TEXT_MIN && isUtf8Parts(this.chunks)) {
+      // A big text body stays its chunks: the text is decoded only if someone reads it.
+      const parts = this.chunks;
+      this.chunks = [];
+      return lazyTextBody(parts, { size: this.wireSize, ...meta });
+    }
     if (!this.stream && !this.codings.length && this.chunks.length > 1) {
       const text = utf8Text(this.chunks);
       if (text !== undefined) {
@@ -244,13 +257,17 @@ export class BodyCollector {
 
   private build(sink: HeadSink, meta: Pick<RecordBody, 'contentEncoding' | 'wireSize' | 'note'>, forceBase64 = false): RecordBody {
     const b = sink.body();
-    const content = forceBase64 ? { base64: b.data.toString('base64') } : textOrBase64(b.data, b.truncated);
-    const body: RecordBody = { ...content, size: b.size, ...meta };
+    const rest: Omit<RecordBody, 'text' | 'base64'> = { size: b.size, ...meta };
     if (b.truncated) {
-      body.truncated = true;
-      body.sha256 = b.sha256;
+      rest.truncated = true;
+      rest.sha256 = b.sha256;
     }
-    return body;
+    if (!forceBase64 && b.data.length >= LAZY_TEXT_MIN) {
+      const utf8 = utf8Head(b.data, b.truncated);
+      if (utf8) return lazyTextBody([utf8], rest);
+    }
+    const content = forceBase64 ? { base64: b.data.toString('base64') } : textOrBase64(b.data, b.truncated);
+    return { ...content, ...rest };
   }
 }
 

@@ -4,6 +4,7 @@
 import { closeSync, mkdirSync, openSync, write as fsWrite, writeSync, constants as fsc } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { escapedJsonLength, utf8PartsOf, writeEscapedJson } from './lazy-text.js';
 import type { CaptureRecord, RecordBody } from './record.js';
 
 /** Upper bound for lines joined into one write. */
@@ -18,11 +19,19 @@ const SLICE = 32 * 1024;
 /** Stands in for a big body text while the rest of the record is stringified; no record holds it. */
 const MARKER = `\u0000agenttap-${randomBytes(8).toString('hex')}-`;
 
+/** A body whose text goes into the line piece by piece: its UTF-8 bytes (lazy body) or a big string. */
+interface BigText {
+  body: RecordBody;
+  parts?: Buffer[];
+  text?: string;
+}
+
 /**
  * A record as one JSONL line, byte for byte what `JSON.stringify(record) + "\n"` gives. Sized
  * exactly and filled in place: no flattened `json + "\n"` copy, and not the 3×-length scratch
- * buffer Node allocates to write a string. A big body text is escaped slice by slice straight
- * into the line, so a 16 MB body is not also held as a 16 MB JSON string until the next major GC.
+ * buffer Node allocates to write a string. A big body's text goes straight into the line: a lazy
+ * body's bytes are JSON-escaped there (never becoming a string), a big string is escaped slice
+ * by slice, so a 16 MB body is not also held as a 16 MB JSON string until the next major GC.
  */
 export function serializeLine(record: CaptureRecord): Buffer {
   const big = bigTexts(record);
@@ -33,47 +42,55 @@ export function serializeLine(record: CaptureRecord): Buffer {
     buf[buf.length - 1] = 0x0a;
     return buf;
   }
-  const texts = big.map((b) => b.text!);
-  let json: string;
-  try {
-    big.forEach((b, i) => (b.text = MARKER + i));
-    json = JSON.stringify(record);
-  } finally {
-    big.forEach((b, i) => (b.text = texts[i]));
-  }
+  // The record with a marker in place of each big text (the original is left untouched).
+  const stand = { ...record };
+  big.forEach((b, i) => {
+    const part = stand.request?.body === b.body ? 'request' : 'response';
+    const body: Record<string, unknown> = { text: MARKER + i };
+    for (const k of Object.keys(b.body)) if (k !== 'text') body[k] = (b.body as unknown as Record<string, unknown>)[k];
+    stand[part] = { ...stand[part]!, body: body as unknown as RecordBody } as never;
+  });
+  const json = JSON.stringify(stand);
   // The line is: outside[0] "text0" outside[1] "text1" … outside[n].
   const outside: string[] = [];
   let from = 0;
-  for (let i = 0; i < texts.length; i++) {
+  for (let i = 0; i < big.length; i++) {
     const m = JSON.stringify(MARKER + i);
     const at = json.indexOf(m, from);
     outside.push(json.slice(from, at));
     from = at + m.length;
   }
   outside.push(json.slice(from));
-  let size = 1;
+  let size = 1 + 2 * big.length;
   for (const o of outside) size += Buffer.byteLength(o, 'utf8');
-  for (const t of texts) for (const s of escapedSlices(t)) size += Buffer.byteLength(s, 'utf8') - 2;
-  const buf = Buffer.allocUnsafe(size + 2 * texts.length);
+  for (const b of big) {
+    if (b.parts) size += escapedJsonLength(b.parts);
+    else for (const s of escapedSlices(b.text!)) size += Buffer.byteLength(s, 'utf8') - 2;
+  }
+  const buf = Buffer.allocUnsafe(size);
   let off = 0;
   outside.forEach((o, i) => {
     off += buf.write(o, off, 'utf8');
-    if (i === texts.length) return;
+    if (i === big.length) return;
+    const b = big[i]!;
     buf[off++] = 0x22;
-    for (const s of escapedSlices(texts[i]!)) off += buf.write(s.slice(1, -1), off, 'utf8');
+    if (b.parts) off = writeEscapedJson(b.parts, buf, off);
+    else for (const s of escapedSlices(b.text!)) off += buf.write(s.slice(1, -1), off, 'utf8');
     buf[off++] = 0x22;
   });
   buf[off] = 0x0a;
   return buf;
 }
 
-/** The bodies whose text is big enough to be escaped slice by slice. */
-function bigTexts(record: CaptureRecord): RecordBody[] {
-  const out: RecordBody[] = [];
-  const q = record.request?.body;
-  const r = record.response?.body;
-  if (q?.text && q.text.length > SLICED_TEXT_OVER) out.push(q);
-  if (r?.text && r.text.length > SLICED_TEXT_OVER) out.push(r);
+/** The bodies whose text goes into the line piece by piece. */
+function bigTexts(record: CaptureRecord): BigText[] {
+  const out: BigText[] = [];
+  for (const body of [record.request?.body, record.response?.body]) {
+    if (!body) continue;
+    const parts = utf8PartsOf(body);
+    if (parts) out.push({ body, parts });
+    else if (body.text && body.text.length > SLICED_TEXT_OVER) out.push({ body, text: body.text });
+  }
   return out;
 }
 

@@ -4,11 +4,14 @@
 import { closeSync, mkdirSync, openSync, write as fsWrite, writeSync, constants as fsc } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { releaseBigBody } from './release-memory.js';
 import { escapedJsonLength, utf8PartsOf, writeEscapedJson } from './lazy-text.js';
 import type { CaptureRecord, RecordBody } from './record.js';
 
 /** Upper bound for lines joined into one write. */
 const BATCH_BYTES = 1 << 20;
+/** Lines at least this big hand their memory back once written. */
+const RELEASE_OVER = 1 << 20;
 /** Batches up to this size are written synchronously. */
 const SYNC_BYTES = 64 * 1024;
 
@@ -252,6 +255,8 @@ export class CaptureWriter {
       }
       this.bytes += n;
       if (offset + n < buf.length) return this.writeAll(buf, offset + n);
+      // The line (and the body chunks it was built from) are garbage now: see release-memory.ts.
+      if (buf.length >= RELEASE_OVER) releaseBigBody(2 * buf.length);
       this.drain();
     });
   }

@@ -96,6 +96,32 @@ export function isEventStream(record: CaptureRecord): boolean {
   return /event-stream/i.test(ct) || (record.response?.body?.text?.startsWith('event:') ?? false);
 }
 
+/** Top-level keys of a record's JSON bodies with their types, as flat [key, type, key, type…] lists (SSE: `event: name`, `sse`). */
+export interface PayloadKeys {
+  request: string[];
+  response: string[];
+}
+
+export function payloadKeysOf(record: CaptureRecord): PayloadKeys {
+  const keys: PayloadKeys = { request: [], response: [] };
+  // Bodies come parsed from the LLM layer's per-body cache: no second JSON.parse.
+  const req = record.request?.body;
+  if (req?.text && !req.truncated && req.text.charCodeAt(0) === 0x7b) {
+    const value = jsonBody(req);
+    if (value && typeof value === 'object' && !Array.isArray(value)) for (const k in value) keys.request.push(k, typeName((value as Record<string, unknown>)[k]));
+  }
+  const res = record.response?.body;
+  if (!res?.text) return keys;
+  const events = responseEventCounts(record);
+  if (events) {
+    for (const [name] of events) keys.response.push(`event: ${name}`, 'sse');
+  } else if (!res.truncated && res.text.charCodeAt(0) === 0x7b) {
+    const value = jsonBody(res);
+    if (value && typeof value === 'object' && !Array.isArray(value)) for (const k in value) keys.response.push(k, typeName((value as Record<string, unknown>)[k]));
+  }
+  return keys;
+}
+
 class KeyCounter {
   private readonly keys = new Map<string, { count: number; types: Set<string> }>();
   add(key: string, type: string): void {
@@ -135,6 +161,11 @@ export class HttpOverview {
   private latency = new Float64Array(256);
 
   add(record: CaptureRecord, s: ExchangeSummary): void {
+    this.addSummary(s, payloadKeysOf(record));
+  }
+
+  /** Adds an exchange by its summary and payload keys (what a worker thread hands over instead of the record). */
+  addSummary(s: ExchangeSummary, keys: PayloadKeys): void {
     this.requests++;
     this.firstT = Math.min(this.firstT, s.t);
     this.lastT = Math.max(this.lastT, s.t + (s.durationMs ?? 0));
@@ -149,7 +180,8 @@ export class HttpOverview {
     ep.count++;
     ep.methodSet.add(s.method);
     if (isError(s)) ep.errors++;
-    this.payloadKeys(record);
+    for (let i = 0; i < keys.request.length; i += 2) this.requestKeys.add(keys.request[i]!, keys.request[i + 1]!);
+    for (let i = 0; i < keys.response.length; i += 2) this.responseKeys.add(keys.response[i]!, keys.response[i + 1]!);
     if (s.llm && !s.llm.countOnly) {
       this.llmExchanges++;
       this.grow();
@@ -171,24 +203,6 @@ export class HttpOverview {
     this.input = next(this.input);
     this.output = next(this.output);
     this.latency = next(this.latency);
-  }
-
-  private payloadKeys(record: CaptureRecord): void {
-    // Bodies come parsed from the LLM layer's per-body cache: no second JSON.parse.
-    const req = record.request?.body;
-    if (req?.text && !req.truncated && req.text.charCodeAt(0) === 0x7b) {
-      const value = jsonBody(req);
-      if (value && typeof value === 'object' && !Array.isArray(value)) for (const k in value) this.requestKeys.add(k, typeName((value as Record<string, unknown>)[k]));
-    }
-    const res = record.response?.body;
-    if (!res?.text) return;
-    const events = responseEventCounts(record);
-    if (events) {
-      for (const [name] of events) this.responseKeys.add(`event: ${name}`, 'sse');
-    } else if (!res.truncated && res.text.charCodeAt(0) === 0x7b) {
-      const value = jsonBody(res);
-      if (value && typeof value === 'object' && !Array.isArray(value)) for (const k in value) this.responseKeys.add(k, typeName((value as Record<string, unknown>)[k]));
-    }
   }
 
   endpointRows(): EndpointRow[] {

@@ -11,6 +11,8 @@ import type { Detection, LlmExchange, Usage } from '../llm/types.js';
 export interface LlmFacts {
   detection?: Detection;
   exchange?: LlmExchange;
+  /** Not normalized: the reader's `defer` option picked it (left to another reader). */
+  deferred?: true;
 }
 
 export type LlmReader = (record: CaptureRecord) => LlmFacts;
@@ -23,6 +25,8 @@ export interface LlmReaderOptions {
    * tool calls): enough for stats, and it skips parsing the largest body of an agent exchange.
    */
   requests?: boolean;
+  /** LLM exchanges to leave alone (a worker thread leaves Responses-API chains to the main thread). */
+  defer?: (detection: Detection) => boolean;
 }
 
 const EVENT_STREAM = /text\/event-stream|vnd\.amazon\.eventstream|connect\+/i;
@@ -40,6 +44,7 @@ export function createLlmReader(options: LlmReaderOptions = {}): LlmReader {
       return {};
     }
     if (detection.kind !== 'llm') return { detection };
+    if (options.defer?.(detection)) return { detection, deferred: true };
     let exchange: LlmExchange | undefined;
     try {
       if (requests) exchange = normalizeExchange(record, detection.api === 'openai.responses' ? { detection, chain } : { detection });

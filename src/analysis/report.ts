@@ -3,14 +3,17 @@
 // spilled to a temporary file beyond); the report is then assembled (header and tables first,
 // then the log grouped by session and conversation). Memory never holds records.
 import { once } from 'node:events';
+import { statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { readAnnotations } from './annotations.js';
 import { FragmentStore } from './fragment-store.js';
 import { HttpOverview } from './http-overview.js';
+import type { ExchangeSummary } from './exchange-summary.js';
 import type { ExchangeView } from './report-view.js';
 import { ViewContext } from './report-view.js';
-import { scanCapture } from './scan.js';
-import type { Conversation, Session } from './sessions.js';
+import { scanParallel, workersFor } from './parallel-scan.js';
+import { scanCapture, type ScanResult } from './scan.js';
+import type { Assignment, Conversation, Session } from './sessions.js';
 import { groupKey, StatsAccumulator, type StatsRow } from './stats.js';
 
 export interface ReportData {
@@ -45,6 +48,10 @@ export interface ReportOptions {
   onWarning?(message: string): void;
   /** Rendered log kept in memory up to this many characters, then spilled to a temp file. */
   memoryBudgetChars?: number;
+  /** Worker threads (0: all on this thread); default by file size and cores (parallel-scan.ts). */
+  workers?: number;
+  /** Bytes per range a worker takes (tests use small ones to cross many range boundaries). */
+  rangeBytes?: number;
 }
 
 export async function writeReport(file: string, renderer: ReportRenderer, out: Writable, options: ReportOptions = {}): Promise<ReportData> {
@@ -55,19 +62,37 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
   const byModel = new StatsAccumulator();
   const bySession = new StatsAccumulator();
   const views = new ViewContext(annotations);
+  const take = async (summary: ExchangeSummary, assignment: Assignment, view: ExchangeView) => {
+    if (summary.llm) byModel.add(summary, groupKey(summary, 'model'));
+    if (assignment.session) bySession.add(summary, assignment.session);
+    if (!assignment.conversation) others.push(summary.id);
+    await fragments.add(summary.id, renderer.exchange(view));
+  };
   try {
-    const scan = await scanCapture(file, {
-      gapSeconds: options.gapSeconds,
-      progress: options.progress,
-      onItem: async (item) => {
-        const { record, summary, assignment } = item;
-        overview.add(record, summary);
-        if (summary.llm) byModel.add(summary, groupKey(summary, 'model'));
-        if (assignment.session) bySession.add(summary, assignment.session);
-        if (!assignment.conversation) others.push(record.id);
-        await fragments.add(record.id, renderer.exchange(views.view(item)));
-      },
-    });
+    const workers = options.workers ?? workersFor(statSync(file).size);
+    let scan: ScanResult;
+    if (workers > 0) {
+      scan = await scanParallel(file, {
+        gapSeconds: options.gapSeconds,
+        progress: options.progress,
+        views,
+        workers,
+        rangeBytes: options.rangeBytes,
+        onItem: async ({ summary, assignment, keys, view }) => {
+          overview.addSummary(summary, keys!);
+          await take(summary, assignment, view!);
+        },
+      });
+    } else {
+      scan = await scanCapture(file, {
+        gapSeconds: options.gapSeconds,
+        progress: options.progress,
+        onItem: async (item) => {
+          overview.add(item.record, item.summary);
+          await take(item.summary, item.assignment, views.view(item));
+        },
+      });
+    }
     await fragments.seal();
     const data: ReportData = {
       file,

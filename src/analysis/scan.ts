@@ -7,7 +7,7 @@ import type { LlmExchange } from '../llm/types.js';
 import { sessionHints, summarizeExchange, type ExchangeSummary, type SessionHints } from './exchange-summary.js';
 import { createLlmReader } from './llm-layer.js';
 import { createProgress } from './progress.js';
-import { SessionTracker, type Assignment } from './sessions.js';
+import { SessionTracker, turnFactsOf, type Assignment } from './sessions.js';
 
 export interface ScanItem {
   record: CaptureRecord;
@@ -60,8 +60,9 @@ export async function scanCapture(file: string, options: ScanOptions = {}): Prom
     records++;
     const { exchange, detection } = llmFacts(record);
     const summary = summarizeExchange(record, exchange, detection);
-    const hints = sessionHints(record);
-    const assignment = options.sessions === false ? {} : tracker.add(summary, hints, exchange);
+    // Hints read the request body: only grouping needs them.
+    const hints = options.sessions === false ? {} : sessionHints(record);
+    const assignment = options.sessions === false ? {} : tracker.add(summary, hints, exchange ? turnFactsOf(exchange) : undefined);
     if (options.onItem) await options.onItem({ record, line, offset, summary, hints, exchange, assignment });
   }
   progress?.done();

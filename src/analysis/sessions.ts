@@ -97,6 +97,35 @@ interface PendingPrompt {
   tool: string;
 }
 
+/**
+ * What grouping needs of a request's conversation, as plain data or lazily computed: the
+ * tracker never sees the normalized exchange, so a worker thread can compute these facts and
+ * hand them over (see parallel-scan.ts).
+ */
+export interface TurnFacts {
+  /** Messages (turns) in the request. */
+  count: number;
+  /** The identity hash of turn i (0-based, i < count). */
+  hashAt(i: number): string;
+  /** promptKey() of each of the first user turn's own texts. */
+  firstPromptKeys(): string[];
+  /** The first user turn starts from a compaction summary. */
+  startsFromSummary(): boolean;
+  /** The newest user prompt, shortened (sessions --json `prompt`). */
+  prompt(): string | undefined;
+  /** The last turn asks the model to summarize the conversation (compaction). */
+  asksForSummary(): boolean;
+  /** Tool calls of the response that hand a prompt to a sub-agent. */
+  handoffs(): Handoff[];
+}
+
+export interface Handoff {
+  tool: string;
+  toolCall?: string;
+  /** promptKey() of the prompt handed over. */
+  key: string;
+}
+
 export interface SessionOptions {
   /** Max seconds between exchanges of one client in one session (default 300). */
   gapSeconds?: number;
@@ -127,7 +156,7 @@ function headKey(explicit: string | undefined, firstHash: string): string {
  * A turn's identity for continuity. Injected context (Claude Code's <system-reminder> blocks)
  * is left out: agents drop or move it between requests of one conversation (compaction does).
  */
-function hashTurn(turn: Turn): string {
+export function hashTurn(turn: Turn): string {
   const h = createHash('sha1').update(turn.role);
   for (const b of turn.blocks) {
     // Strings are hashed as they are; only structured values pay for JSON.stringify.
@@ -140,11 +169,11 @@ function hashTurn(turn: Turn): string {
   return h.digest('base64');
 }
 
-function promptKey(text: string): string {
+export function promptKey(text: string): string {
   return text.trim().slice(0, PROMPT_KEY_LEN);
 }
 
-function short(text: string | undefined, max = 160): string | undefined {
+export function short(text: string | undefined, max = 160): string | undefined {
   if (text === undefined) return undefined;
   const one = text.replace(/\s+/g, ' ').trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
@@ -179,9 +208,9 @@ export class SessionTracker {
   }
 
   /** Adds one exchange (in file order); returns the session and conversation it joined. */
-  add(summary: ExchangeSummary, hints: SessionHints, exchange?: LlmExchange): Assignment {
+  add(summary: ExchangeSummary, hints: SessionHints, facts?: TurnFacts): Assignment {
     const llm = summary.llm;
-    const isTurn = !!exchange && !!llm && !llm.countOnly && summary.kind !== 'tunnel';
+    const isTurn = !!facts && !!llm && !llm.countOnly && summary.kind !== 'tunnel';
     if (!isTurn) {
       // Not a conversation turn: attribute to the explicit or open session of its client, if any.
       const state = this.explicitSession(summary, hints) ?? this.openSession(summary, false);
@@ -189,17 +218,16 @@ export class SessionTracker {
       this.count(state, summary);
       return { session: state.session.id };
     }
-    const turns = exchange!.request.turns;
-    const firstHash = turns.length > 0 ? hashTurn(turns[0]!) : undefined;
-    let conv = this.findConversation(summary, hints, turns, llm!.contextKey, firstHash);
+    const count = facts!.count;
+    const firstHash = count > 0 ? facts!.hashAt(0) : undefined;
+    let conv = this.findConversation(hints, facts!, llm!.contextKey, firstHash);
     let state = conv?.session ?? this.explicitSession(summary, hints);
     let isNew = false;
     if (!conv) {
-      const firstTexts = firstUserTexts(turns);
-      const pending = this.takePending(firstTexts, state);
+      const pending = this.takePending(facts!.firstPromptKeys(), state);
       state ??= pending?.conv.session ?? this.openSession(summary, true)!;
       const utilityKey = llm!.contextKey ?? `model:${llm!.model ?? '?'}`;
-      const oneShot = turns.length <= 1 && llm!.tools === 0 && !pending;
+      const oneShot = count <= 1 && llm!.tools === 0 && !pending;
       const existingUtility = oneShot ? state.utility.get(utilityKey) : undefined;
       if (existingUtility) conv = existingUtility;
       else {
@@ -209,7 +237,7 @@ export class SessionTracker {
           c.kind = 'subagent';
           c.parent = { conversation: pending.conv.conv.id, tool: pending.tool };
           if (pending.toolCall) c.parent.toolCall = pending.toolCall;
-        } else if (firstTexts.some((t) => COMPACTION_START.test(t.slice(0, 400))) && state.lastMain) {
+        } else if (state.lastMain && facts!.startsFromSummary()) {
           c.kind = 'continuation';
           c.compactedFrom = state.lastMain.conv.id;
         }
@@ -222,10 +250,10 @@ export class SessionTracker {
       }
     }
     state = conv.session;
-    if (conv.conv.kind === 'utility' && !isNew && turns.length > 1) conv.conv.kind = 'main';
+    if (conv.conv.kind === 'utility' && !isNew && count > 1) conv.conv.kind = 'main';
     if (conv.conv.kind !== 'utility') state.lastMain = conv;
     this.count(state, summary);
-    this.recordTurn(conv, summary, hints, exchange!, firstHash);
+    this.recordTurn(conv, summary, hints, facts!, firstHash);
     return { session: state.session.id, conversation: conv.conv.id, kind: conv.conv.kind };
   }
 
@@ -273,7 +301,7 @@ export class SessionTracker {
     return state;
   }
 
-  private findConversation(summary: ExchangeSummary, hints: SessionHints, turns: Turn[], contextKey: string | undefined, firstHash: string | undefined): ConvState | undefined {
+  private findConversation(hints: SessionHints, facts: TurnFacts, contextKey: string | undefined, firstHash: string | undefined): ConvState | undefined {
     if (hints.previousResponseId) {
       const c = this.byResponseId.get(hints.previousResponseId);
       if (c) return c;
@@ -290,26 +318,21 @@ export class SessionTracker {
     // sessions that start with the same prompt never make one lookup scan them all.
     const heads = this.heads.get(headKey(explicit, firstHash));
     if (!heads) return undefined;
-    const hashes = new Map<number, string>();
-    const hashAt = (i: number) => {
-      let h = hashes.get(i);
-      if (h === undefined) hashes.set(i, (h = hashTurn(turns[i]!)));
-      return h;
-    };
+    const count = facts.count;
     for (let i = heads.length - 1; i >= 0; i--) {
       const h = heads[i]!;
-      if (h.len > turns.length) continue;
+      if (h.len > count) continue;
       // A one-message head says little (a title helper gets the same first message as the
       // agent's main loop): it must share the system prompt too.
-      if (h.len === 1 && (h.contextKey !== contextKey || (h.conv.conv.kind === 'utility' && turns.length > 1))) continue;
-      if (h.len > 1 && hashAt(h.len - 1) !== h.lastHash) continue;
+      if (h.len === 1 && (h.contextKey !== contextKey || (h.conv.conv.kind === 'utility' && count > 1))) continue;
+      if (h.len > 1 && facts.hashAt(h.len - 1) !== h.lastHash) continue;
       return h.conv;
     }
     return undefined;
   }
 
-  /** The tool call whose prompt one of these first-turn texts is (a sub-agent's task), preferring the same session. */
-  private takePending(texts: string[], session: SessionState | undefined): PendingPrompt | undefined {
+  /** The tool call whose prompt one of these first-turn texts (as prompt keys) is (a sub-agent's task), preferring the same session. */
+  private takePending(keys: string[], session: SessionState | undefined): PendingPrompt | undefined {
     if (this.pendingPrompts.size === 0) return undefined;
     const take = (key: string, list: PendingPrompt[]) => {
       let i = session ? list.findIndex((p) => p.conv.session === session) : list.length - 1;
@@ -321,8 +344,7 @@ export class SessionTracker {
       if (list.length === 0) this.pendingPrompts.delete(key);
       return p;
     };
-    for (const text of texts) {
-      const key = promptKey(text);
+    for (const key of keys) {
       const exact = this.pendingPrompts.get(key);
       if (exact) {
         const p = take(key, exact);
@@ -361,8 +383,8 @@ export class SessionTracker {
     this.openByClient.set(summary.clientKey, state);
   }
 
-  private recordTurn(conv: ConvState, summary: ExchangeSummary, hints: SessionHints, exchange: LlmExchange, firstHash: string | undefined): void {
-    const turns = exchange.request.turns;
+  private recordTurn(conv: ConvState, summary: ExchangeSummary, hints: SessionHints, facts: TurnFacts, firstHash: string | undefined): void {
+    const count = facts.count;
     const llm = summary.llm!;
     const turn: SessionTurn = {
       exchangeId: summary.id,
@@ -370,24 +392,23 @@ export class SessionTracker {
       host: summary.host,
       path: summary.path,
       model: llm.model ?? null,
-      messages: turns.length,
+      messages: count,
       user: hints.user ?? null,
       status: summary.status ?? null,
       usage: llm.usage ?? null,
     };
-    const prompt = short(lastUserText(turns));
+    const prompt = facts.prompt();
     if (prompt) turn.prompt = prompt;
     if (llm.toolCalls.length) turn.toolCalls = llm.toolCalls;
     if (summary.durationMs !== undefined) turn.durationMs = summary.durationMs;
     if (llm.costUsd !== undefined) turn.costUsd = llm.costUsd;
-    const lastTurn = turns[turns.length - 1];
-    if (lastTurn?.role === 'user' && lastTurn.blocks.some((b) => b.type === 'text' && COMPACTION_REQUEST.test(b.text.slice(0, 400)))) turn.purpose = 'compaction';
+    if (facts.asksForSummary()) turn.purpose = 'compaction';
     conv.conv.turns.push(turn);
     if (firstHash !== undefined) {
       const key = headKey(conv.session.explicitKey, firstHash);
       let list = this.heads.get(key);
       if (!list) this.heads.set(key, (list = []));
-      const head: Head = { conv, len: turns.length, lastHash: turns.length === 1 ? firstHash : hashTurn(turns[turns.length - 1]!) };
+      const head: Head = { conv, len: count, lastHash: count === 1 ? firstHash : facts.hashAt(count - 1) };
       if (llm.contextKey) head.contextKey = llm.contextKey;
       const same = list.findIndex((h) => h.conv === conv);
       if (same >= 0) list.splice(same, 1);
@@ -397,23 +418,15 @@ export class SessionTracker {
     }
     if (hints.responseId) this.byResponseId.set(hints.responseId, conv);
     // Tool calls that hand a prompt to a sub-agent.
-    for (const t of exchange.response.turns) {
-      for (const b of t.blocks) {
-        if (b.type !== 'tool_call' || !b.input || typeof b.input !== 'object') continue;
-        const input = b.input as Record<string, unknown>;
-        const prompt = typeof input.prompt === 'string' ? input.prompt : typeof input.task === 'string' ? input.task : undefined;
-        if (prompt && prompt.trim().length >= 20) {
-          const p: PendingPrompt = { conv, tool: b.name };
-          if (b.id) p.toolCall = b.id;
-          const key = promptKey(prompt);
-          const list = this.pendingPrompts.get(key);
-          if (list) list.push(p);
-          else {
-            this.pendingPrompts.set(key, [p]);
-            // Prompts no sub-agent picked up are forgotten, oldest first (bounded lookups).
-            if (this.pendingPrompts.size > MAX_PENDING) this.pendingPrompts.delete(this.pendingPrompts.keys().next().value as string);
-          }
-        }
+    for (const handoff of facts.handoffs()) {
+      const p: PendingPrompt = { conv, tool: handoff.tool };
+      if (handoff.toolCall) p.toolCall = handoff.toolCall;
+      const list = this.pendingPrompts.get(handoff.key);
+      if (list) list.push(p);
+      else {
+        this.pendingPrompts.set(handoff.key, [p]);
+        // Prompts no sub-agent picked up are forgotten, oldest first (bounded lookups).
+        if (this.pendingPrompts.size > MAX_PENDING) this.pendingPrompts.delete(this.pendingPrompts.keys().next().value as string);
       }
     }
   }
@@ -430,4 +443,75 @@ export class SessionTracker {
       .filter((s) => s.requests > 0)
       .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   }
+}
+
+/** The grouping facts of a normalized exchange, computed when the tracker asks (hashes one turn at a time). */
+export function turnFactsOf(exchange: LlmExchange): TurnFacts {
+  const turns = exchange.request.turns;
+  const hashes: (string | undefined)[] = new Array(turns.length);
+  let firstTexts: string[] | undefined;
+  const first = () => (firstTexts ??= firstUserTexts(turns));
+  return {
+    count: turns.length,
+    hashAt: (i) => (hashes[i] ??= hashTurn(turns[i]!)),
+    firstPromptKeys: () => first().map(promptKey),
+    startsFromSummary: () => first().some((t) => COMPACTION_START.test(t.slice(0, 400))),
+    prompt: () => short(lastUserText(turns)),
+    asksForSummary: () => {
+      const last = turns[turns.length - 1];
+      return last?.role === 'user' && last.blocks.some((b) => b.type === 'text' && COMPACTION_REQUEST.test(b.text.slice(0, 400)));
+    },
+    handoffs: () => handoffsOf(exchange),
+  };
+}
+
+/** Tool calls in a response that hand a prompt (`prompt` or `task` input) to a sub-agent. */
+export function handoffsOf(exchange: LlmExchange): Handoff[] {
+  const out: Handoff[] = [];
+  for (const t of exchange.response.turns) {
+    for (const b of t.blocks) {
+      if (b.type !== 'tool_call' || !b.input || typeof b.input !== 'object') continue;
+      const input = b.input as Record<string, unknown>;
+      const prompt = typeof input.prompt === 'string' ? input.prompt : typeof input.task === 'string' ? input.task : undefined;
+      if (prompt && prompt.trim().length >= 20) {
+        const h: Handoff = { tool: b.name, key: promptKey(prompt) };
+        if (b.id) h.toolCall = b.id;
+        out.push(h);
+      }
+    }
+  }
+  return out;
+}
+
+/** Facts as plain data (from a worker thread) behind the TurnFacts interface. */
+export interface PlainTurnFacts {
+  count: number;
+  hashes: string[];
+  firstPromptKeys: string[];
+  startsFromSummary: boolean;
+  prompt?: string;
+  asksForSummary: boolean;
+  handoffs: Handoff[];
+}
+
+export function plainTurnFacts(exchange: LlmExchange): PlainTurnFacts {
+  const f = turnFactsOf(exchange);
+  const hashes: string[] = [];
+  for (let i = 0; i < f.count; i++) hashes.push(f.hashAt(i));
+  const p: PlainTurnFacts = { count: f.count, hashes, firstPromptKeys: f.firstPromptKeys(), startsFromSummary: f.startsFromSummary(), asksForSummary: f.asksForSummary(), handoffs: f.handoffs() };
+  const prompt = f.prompt();
+  if (prompt !== undefined) p.prompt = prompt;
+  return p;
+}
+
+export function factsFromPlain(p: PlainTurnFacts): TurnFacts {
+  return {
+    count: p.count,
+    hashAt: (i) => p.hashes[i]!,
+    firstPromptKeys: () => p.firstPromptKeys,
+    startsFromSummary: () => p.startsFromSummary,
+    prompt: () => p.prompt,
+    asksForSummary: () => p.asksForSummary,
+    handoffs: () => p.handoffs,
+  };
 }

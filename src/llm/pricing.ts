@@ -71,6 +71,14 @@ export function usePricingFile(file: string): void {
     aliases: { ...base.aliases, ...lowerKeys(d.aliases ?? {}) },
   };
   cache.clear();
+  installed.push(file);
+}
+
+const installed: string[] = [];
+
+/** The pricing files installed in this process, in order (so a worker thread can install the same). */
+export function installedPricingFiles(): string[] {
+  return [...installed];
 }
 
 function lowerKeys<T>(o: Record<string, T>): Record<string, T> {

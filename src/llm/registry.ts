@@ -181,6 +181,14 @@ export function activeRegistry(): CompiledRegistry {
 export function useRegistryFiles(files: string[]): void {
   const user = files.map(readRegistryFile);
   active = compileRegistry([...user, builtinRegistryData()]);
+  installedFiles = [...files];
+}
+
+let installedFiles: string[] = [];
+
+/** The rule files installed with useRegistryFiles (so a worker thread can install the same). */
+export function installedRegistryFiles(): string[] {
+  return [...installedFiles];
 }
 
 export function providerForHost(reg: CompiledRegistry, host: string, port?: number): { provider: string; rule: string } | undefined {

@@ -8,11 +8,9 @@ import { releaseBigBody } from './release-memory.js';
 import { escapedJsonLength, utf8PartsOf, writeEscapedJson } from './lazy-text.js';
 import type { CaptureRecord, RecordBody } from './record.js';
 
-/** Upper bound for lines joined into one write. */
-const BATCH_BYTES = 1 << 20;
 /** Lines at least this big hand their memory back once written. */
 const RELEASE_OVER = 1 << 20;
-/** Batches up to this size are written synchronously. */
+/** Small lines are batched up to this size and written synchronously; bigger lines go alone, asynchronously. */
 const SYNC_BYTES = 64 * 1024;
 
 /** Body texts longer than this are escaped into the line slice by slice (see serializeLine). */
@@ -21,6 +19,14 @@ const SLICED_TEXT_OVER = 1 << 20;
 const SLICE = 32 * 1024;
 /** Stands in for a big body text while the rest of the record is stringified; no record holds it. */
 const MARKER = `\u0000agenttap-${randomBytes(8).toString('hex')}-`;
+
+/** A JSON text as a line. */
+function lineOf(json: string): Buffer {
+  const buf = Buffer.allocUnsafe(Buffer.byteLength(json, 'utf8') + 1);
+  buf.write(json, 0, 'utf8');
+  buf[buf.length - 1] = 0x0a;
+  return buf;
+}
 
 /** A body whose text goes into the line piece by piece: its UTF-8 bytes (lazy body) or a big string. */
 interface BigText {
@@ -38,13 +44,7 @@ interface BigText {
  */
 export function serializeLine(record: CaptureRecord): Buffer {
   const big = bigTexts(record);
-  if (!big.length) {
-    const json = JSON.stringify(record);
-    const buf = Buffer.allocUnsafe(Buffer.byteLength(json, 'utf8') + 1);
-    buf.write(json, 0, 'utf8');
-    buf[buf.length - 1] = 0x0a;
-    return buf;
-  }
+  if (!big.length) return lineOf(JSON.stringify(record));
   // The record with a marker in place of each big text (the original is left untouched).
   const stand = { ...record };
   big.forEach((b, i) => {
@@ -146,8 +146,14 @@ export class CaptureWriter {
   private fd: number;
   private date: string;
   private file: string;
-  /** Lines waiting: a small record as its JSON (newline added at write), a big one as its whole line. */
-  private queue: (string | Buffer)[] = [];
+  /**
+   * Small lines are encoded straight into this reused buffer and written together: no Buffer per
+   * record, and their JSON strings die young. Allocated at the first record.
+   */
+  private batch?: Buffer;
+  private batchLen = 0;
+  /** Whole lines (big ones, and batches sealed behind them) waiting for their turn, in order. */
+  private queue: Buffer[] = [];
   private writing = false;
   private scheduled = false;
   private idle: (() => void)[] = [];
@@ -174,9 +180,20 @@ export class CaptureWriter {
 
   write(record: CaptureRecord): void {
     if (this.closed) return;
-    // Small records stay strings until the batch is written: one UTF-8 encoding per batch.
-    this.queue.push(bigTexts(record).length ? serializeLine(record) : JSON.stringify(record));
     this.records++;
+    if (bigTexts(record).length) this.enqueue(serializeLine(record));
+    else {
+      const json = JSON.stringify(record);
+      // At most 3 UTF-8 bytes per UTF-16 unit: a line that might not fit the batch goes alone.
+      const most = json.length * 3 + 1;
+      if (most > SYNC_BYTES) this.enqueue(lineOf(json));
+      else {
+        if (this.batchLen + most > SYNC_BYTES) this.sealBatch();
+        const batch = (this.batch ??= Buffer.allocUnsafe(SYNC_BYTES));
+        this.batchLen += batch.write(json, this.batchLen, 'utf8');
+        batch[this.batchLen++] = 0x0a;
+      }
+    }
     // Records finishing in the same event-loop turn share one write.
     if (!this.writing && !this.scheduled) {
       this.scheduled = true;
@@ -185,6 +202,19 @@ export class CaptureWriter {
         if (!this.writing) this.drain();
       });
     }
+  }
+
+  /** A whole line goes after everything written so far (the batch so far goes first). */
+  private enqueue(line: Buffer): void {
+    this.sealBatch();
+    this.queue.push(line);
+  }
+
+  /** The batch so far becomes a queued line of its own (copied: the batch buffer is reused). */
+  private sealBatch(): void {
+    if (!this.batchLen) return;
+    this.queue.push(Buffer.from(this.batch!.subarray(0, this.batchLen)));
+    this.batchLen = 0;
   }
 
   private rotateIfDue(): void {
@@ -204,45 +234,33 @@ export class CaptureWriter {
   }
 
   private drain(): void {
-    // Lines queued while the previous write was in flight go out together: one write(2) of
-    // whole lines is as safe for concurrent appenders as one per line, and far fewer syscalls.
-    let line: Buffer | undefined;
-    const first = this.queue.shift();
-    if (typeof first === 'string') {
-      // Consecutive small records join into one batch (sizes in UTF-16 units: close enough).
-      const parts = [first];
-      let size = first.length + 1;
-      while (typeof this.queue[0] === 'string' && size + this.queue[0].length < BATCH_BYTES) {
-        const next = this.queue.shift() as string;
-        parts.push(next);
-        size += next.length + 1;
-      }
-      parts.push('');
-      const text = parts.join('\n');
-      line = Buffer.allocUnsafe(Buffer.byteLength(text, 'utf8'));
-      line.write(text, 0, 'utf8');
-    } else line = first;
-    if (!line) {
-      this.writing = false;
-      for (const r of this.idle.splice(0)) r();
-      return;
-    }
     this.writing = true;
     this.rotateIfDue();
-    if (line.length <= SYNC_BYTES) {
-      // Small batches are written on the spot: a page-cache write costs less than a round trip
-      // through libuv's thread pool, which competes with the proxy for the CPU.
-      try {
-        let off = 0;
-        while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
-        this.bytes += line.length;
-      } catch (e) {
-        this.lastError = e as Error;
-      }
-      this.drain();
-      return;
+    for (let line = this.queue.shift(); line; line = this.queue.shift()) {
+      if (line.length > SYNC_BYTES) return this.writeAll(line, 0); // continues with drain() when done
+      this.writeNow(line, line.length);
     }
-    this.writeAll(line, 0);
+    if (this.batchLen) {
+      // One write(2) of whole lines is as safe for concurrent appenders as one per line.
+      this.writeNow(this.batch!, this.batchLen);
+      this.batchLen = 0;
+    }
+    this.writing = false;
+    for (const r of this.idle.splice(0)) r();
+  }
+
+  /**
+   * Small writes happen on the spot: a page-cache write costs less than a round trip through
+   * libuv's thread pool, which competes with the proxy for the CPU.
+   */
+  private writeNow(buf: Buffer, length: number): void {
+    try {
+      let off = 0;
+      while (off < length) off += writeSync(this.fd, buf, off, length - off);
+      this.bytes += length;
+    } catch (e) {
+      this.lastError = e as Error;
+    }
   }
 
   private writeAll(buf: Buffer, offset: number): void {
@@ -263,7 +281,7 @@ export class CaptureWriter {
 
   /** Resolves once every queued line is on disk (in the kernel). */
   flush(): Promise<void> {
-    if (!this.writing && !this.scheduled && !this.queue.length) return Promise.resolve();
+    if (!this.writing && !this.scheduled && !this.queue.length && !this.batchLen) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
 

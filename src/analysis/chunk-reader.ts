@@ -42,49 +42,68 @@ function readAt(fd: number, position: number, length: number): Buffer {
   return got === length ? buf : buf.subarray(0, got);
 }
 
-/** The bytes of the lines starting in [start, end), plus the file offset they begin at. */
-export function chunkBytes(fd: number, start: number, end: number): { bytes: Buffer; begin: number; atEof: boolean } {
-  const size = fstatSync(fd).size;
-  end = Math.min(end, size);
-  let begin = start;
-  if (start > 0) {
-    // The line containing byte start-1 belongs to the range before, unless start-1 is its newline.
-    let pos = start - 1;
-    begin = -1;
-    while (pos < end) {
-      const probe = readAt(fd, pos, Math.min(STEP, end - pos));
-      const nl = probe.indexOf(10);
-      if (nl >= 0) {
-        begin = pos + nl + 1;
-        break;
-      }
-      pos += probe.length;
-      if (probe.length === 0) break;
-    }
-    if (begin < 0 || begin >= end) return { bytes: Buffer.alloc(0), begin: end, atEof: end >= size };
+/** Tail read past a range's end to finish its last line, in one read with the range (most lines are shorter). */
+const TAIL = 256 << 10;
+
+/**
+ * Reads ranges into one reused buffer (a fresh multi-megabyte buffer per range costs page faults
+ * and copies); the bytes it returns are valid until the next read.
+ */
+export class RangeReader {
+  private buf = Buffer.allocUnsafe(0);
+  private readonly size: number;
+
+  constructor(private readonly fd: number) {
+    this.size = fstatSync(fd).size;
   }
-  if (begin >= end) return { bytes: Buffer.alloc(0), begin, atEof: end >= size };
-  const parts: Buffer[] = [readAt(fd, begin, end - begin)];
-  let total = parts[0]!.length;
-  // Finish the last line: read on to its newline (or the end of the file).
-  if (parts[0]![total - 1] !== 10) {
-    let pos = begin + total;
-    while (pos < size) {
-      const more = readAt(fd, pos, Math.min(STEP, size - pos));
-      if (more.length === 0) break;
-      const nl = more.indexOf(10);
-      if (nl >= 0) {
-        parts.push(more.subarray(0, nl + 1));
-        total += nl + 1;
-        break;
+
+  private into(at: number, position: number, length: number): number {
+    if (this.buf.length < at + length) {
+      const next = Buffer.allocUnsafe(Math.max(at + length, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, at);
+      this.buf = next;
+    }
+    let got = 0;
+    while (got < length) {
+      const n = readSync(this.fd, this.buf, at + got, length - got, position + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  }
+
+  /** The bytes of the lines starting in [start, end), plus the file offset they begin at. */
+  read(start: number, end: number): { bytes: Buffer; begin: number } {
+    const size = this.size;
+    end = Math.min(end, size);
+    let begin = start;
+    if (start > 0) {
+      // The line containing byte start-1 belongs to the range before, unless start-1 is its newline.
+      begin = -1;
+      for (let pos = start - 1; pos < end; ) {
+        const got = this.into(0, pos, Math.min(STEP, end - pos));
+        if (got === 0) break;
+        const nl = this.buf.subarray(0, got).indexOf(10);
+        if (nl >= 0) {
+          begin = pos + nl + 1;
+          break;
+        }
+        pos += got;
       }
-      parts.push(more);
-      total += more.length;
-      pos += more.length;
+      if (begin < 0 || begin >= end) return { bytes: this.buf.subarray(0, 0), begin: end };
+    }
+    if (begin >= end) return { bytes: this.buf.subarray(0, 0), begin };
+    let got = this.into(0, begin, Math.min(size, end + TAIL) - begin);
+    // Finish the last line: up to the first newline at or after `end` (or the end of the file).
+    let from = end - begin - 1;
+    for (;;) {
+      const nl = this.buf.subarray(0, got).indexOf(10, from);
+      if (nl >= 0) return { bytes: this.buf.subarray(0, nl + 1), begin };
+      if (begin + got >= size) return { bytes: this.buf.subarray(0, got), begin };
+      from = got;
+      got += this.into(got, begin + got, Math.min(STEP, size - begin - got));
     }
   }
-  const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
-  return { bytes, begin, atEof: begin + bytes.length >= size };
 }
 
 /**

@@ -16,7 +16,10 @@ const MAX_READ_BYTES = 1 << 20;
 
 export class FragmentStore {
   private readonly inMemory = new Map<string, string>();
-  private readonly onDisk = new Map<string, [offset: number, length: number]>();
+  /** Spilled fragments: id → slot in `spans` (offset, length pairs; one array, not one per fragment). */
+  private readonly onDisk = new Map<string, number>();
+  private spans = new Float64Array(1024);
+  private slots = 0;
   private memoryChars = 0;
   private dir?: string;
   private file?: FileHandle;
@@ -42,7 +45,15 @@ export class FragmentStore {
       this.file = await open(join(this.dir, 'fragments'), 'w+');
     }
     const bytes = Buffer.byteLength(text);
-    this.onDisk.set(id, [this.written, bytes]);
+    const slot = this.slots++;
+    if (slot * 2 + 2 > this.spans.length) {
+      const next = new Float64Array(this.spans.length * 2);
+      next.set(this.spans);
+      this.spans = next;
+    }
+    this.spans[slot * 2] = this.written;
+    this.spans[slot * 2 + 1] = bytes;
+    this.onDisk.set(id, slot);
     this.written += bytes;
     this.pending.push(text);
     this.pendingChars += text.length;
@@ -72,9 +83,9 @@ export class FragmentStore {
         out[i] = text;
         continue;
       }
-      const at = this.onDisk.get(ids[i]!);
-      if (!at || !this.file) out[i] = '';
-      else wanted.push({ at: i, offset: at[0], length: at[1] });
+      const slot = this.onDisk.get(ids[i]!);
+      if (slot === undefined || !this.file) out[i] = '';
+      else wanted.push({ at: i, offset: this.spans[slot * 2]!, length: this.spans[slot * 2 + 1]! });
     }
     if (wanted.length === 0) return out;
     wanted.sort((a, b) => a.offset - b.offset);

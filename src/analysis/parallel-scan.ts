@@ -48,7 +48,7 @@ export interface ParallelScanOptions {
   rangeBytes?: number;
 }
 
-const DEFAULT_RANGE = 4 << 20;
+const DEFAULT_RANGE = 1 << 20;
 
 /** Worker threads worth starting for a file of this size: none for small files, or with AGENTTAP_WORKERS=0. */
 export function workersFor(bytes: number): number {
@@ -77,6 +77,7 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
   const llmFacts = createLlmReader({ requests });
   const setup: WorkerSetup = { file, requests, sessions, report: !!views, registryFiles: installedRegistryFiles(), pricingFiles: installedPricingFiles() };
   const fd = openSync(file, 'r');
+  const pool = new Map<string, string>();
   const workers: Worker[] = [];
   let failure: Error | undefined;
   const done = new Map<number, RangeResult>();
@@ -158,6 +159,31 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
   }
   return { tracker, records, badLines, bytes };
 
+  // Strings that repeat on every record (host, path, model…) arrive as fresh copies from a worker;
+  // the session data keeps them for the whole pass, so one copy of each is kept.
+  function intern(v: string): string {
+    const hit = pool.get(v);
+    if (hit !== undefined) return hit;
+    if (pool.size < 20_000) pool.set(v, v);
+    return v;
+  }
+
+  function internSummary(s: ExchangeSummary): void {
+    s.host = intern(s.host);
+    s.path = intern(s.path);
+    s.method = intern(s.method);
+    s.client = intern(s.client);
+    s.clientKey = intern(s.clientKey);
+    const l = s.llm;
+    if (l) {
+      if (l.model !== undefined) l.model = intern(l.model);
+      if (l.provider !== undefined) l.provider = intern(l.provider);
+      if (l.api !== undefined) l.api = intern(l.api);
+      if (l.agent !== undefined) l.agent = intern(l.agent);
+      for (let i = 0; i < l.toolCalls.length; i++) l.toolCalls[i] = intern(l.toolCalls[i]!);
+    }
+  }
+
   function reread(p: PreparedItem, line: number) {
     const record = recordAt(fd, p.offset, p.length, line === 1);
     if (!record) throw new Error(`${file}:${line}: record changed while it was read`);
@@ -181,6 +207,7 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
       return item;
     }
     const summary = p.summary!;
+    internSummary(summary);
     const hints = p.hints ?? {};
     const assignment = sessions ? tracker.add(summary, hints, p.facts ? factsFromPlain(p.facts) : undefined) : {};
     const item: ParallelItem = { line, offset: p.offset, summary, hints, assignment };

@@ -5,7 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { usePricingFile } from '../llm/pricing.js';
 import { useRegistryFiles } from '../llm/registry.js';
-import { chunkBytes, eachChunkRecord, type ChunkBadLine } from './chunk-reader.js';
+import { eachChunkRecord, RangeReader, type ChunkBadLine } from './chunk-reader.js';
 import { createLlmReader } from './llm-layer.js';
 import { RangePreparer, type PrepareOptions, type PreparedItem } from './prepare.js';
 
@@ -35,6 +35,7 @@ const setup = workerData as WorkerSetup;
 if (setup.registryFiles.length) useRegistryFiles(setup.registryFiles);
 for (const f of setup.pricingFiles) usePricingFile(f);
 const fd = openSync(setup.file, 'r');
+const reader = new RangeReader(fd);
 const port = parentPort!;
 
 port.on('message', (task: RangeTask | 'close') => {
@@ -49,7 +50,7 @@ port.on('message', (task: RangeTask | 'close') => {
   const preparer = new RangePreparer(llmFacts, setup);
   const items: PreparedItem[] = [];
   const bad: ChunkBadLine[] = [];
-  const { bytes, begin } = chunkBytes(fd, task.start, task.end);
+  const { bytes, begin } = reader.read(task.start, task.end);
   const { lines, stop } = eachChunkRecord(
     bytes,
     begin,

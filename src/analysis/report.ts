@@ -3,6 +3,7 @@
 // spilled to a temporary file beyond); the report is then assembled (header and tables first,
 // then the log grouped by session and conversation). Memory never holds records.
 import { once } from 'node:events';
+import type { BadLine } from '../capture/reader.js';
 import { statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { readAnnotations } from './annotations.js';
@@ -48,6 +49,8 @@ export interface ReportOptions {
   onWarning?(message: string): void;
   /** Rendered log kept in memory up to this many characters, then spilled to a temp file. */
   memoryBudgetChars?: number;
+  /** Called for each bad line (default: `FILE:LINE: reason` on stderr). */
+  onBadLine?(bad: BadLine): void;
   /** Worker threads (0: all on this thread); default by file size and cores (parallel-scan.ts). */
   workers?: number;
   /** Bytes per range a worker takes (tests use small ones to cross many range boundaries). */
@@ -77,6 +80,7 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
         progress: options.progress,
         views,
         workers,
+        onBadLine: options.onBadLine,
         rangeBytes: options.rangeBytes,
         onItem: async ({ summary, assignment, keys, view }) => {
           overview.addSummary(summary, keys!);
@@ -86,6 +90,7 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
     } else {
       scan = await scanCapture(file, {
         gapSeconds: options.gapSeconds,
+        onBadLine: options.onBadLine,
         progress: options.progress,
         onItem: async (item) => {
           overview.add(item.record, item.summary);

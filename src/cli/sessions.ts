@@ -1,8 +1,9 @@
 // `agenttap sessions FILE [--gap SECONDS] [--json] [-o FILE]`
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { CliError, usageError } from './errors.js';
+import { scanParallel, workersFor } from '../analysis/parallel-scan.js';
 import { scanCapture } from '../analysis/scan.js';
 import type { Session } from '../analysis/sessions.js';
 import { formatDuration, formatTokens, renderTable } from '../analysis/text-table.js';
@@ -96,7 +97,8 @@ export function register(program: Command): void {
       const gapSeconds = parseGap(flags.gap);
       requireCapture(file);
       try {
-        const { tracker } = await scanCapture(file, { gapSeconds, progress: `reading ${file}` });
+        const workers = workersFor(statSync(file).size);
+        const { tracker } = workers > 0 ? await scanParallel(file, { gapSeconds, progress: `reading ${file}`, workers }) : await scanCapture(file, { gapSeconds, progress: `reading ${file}` });
         const sessions = tracker.result();
         if (flags.out) {
           // One session at a time: a day of sessions never becomes one giant string.

@@ -2,7 +2,11 @@
 import type { Command } from 'commander';
 import { usageError } from './errors.js';
 import { parseGap, requireCapture, toCliError } from './sessions.js';
+import { statSync } from 'node:fs';
+import type { ExchangeSummary } from '../analysis/exchange-summary.js';
+import { scanParallel, workersFor } from '../analysis/parallel-scan.js';
 import { scanCapture } from '../analysis/scan.js';
+import type { Assignment } from '../analysis/sessions.js';
 import { groupKey, STATS_GROUPINGS, StatsAccumulator, type StatsGrouping, type StatsRow } from '../analysis/stats.js';
 import { formatTokens, renderTable } from '../analysis/text-table.js';
 
@@ -47,13 +51,16 @@ export function register(program: Command): void {
       requireCapture(file);
       const acc = new StatsAccumulator();
       try {
-        await scanCapture(file, {
+        const options = {
           gapSeconds,
           sessions: by === 'session',
           requests: by === 'session',
           progress: `reading ${file}`,
-          onItem: ({ summary, assignment }) => acc.add(summary, groupKey(summary, by, assignment.session)),
-        });
+          onItem: ({ summary, assignment }: { summary: ExchangeSummary; assignment: Assignment }) => acc.add(summary, groupKey(summary, by, assignment.session)),
+        };
+        const workers = workersFor(statSync(file).size);
+        if (workers > 0) await scanParallel(file, { ...options, workers });
+        else await scanCapture(file, options);
       } catch (e) {
         throw toCliError(e);
       }

@@ -33,7 +33,8 @@ async function childMain(cfg: ChildConfig): Promise<void> {
       // The breakdown says where the memory is: JS heap, Buffers outside it, or neither (native).
       const u = process.memoryUsage();
       const mb = (n: number) => Math.round(n / 1048576);
-      process.send!({ type: 'rss', peak: Math.max(peak, u.rss), detail: `rss ${mb(u.rss)}, heap ${mb(u.heapUsed)}/${mb(u.heapTotal)}, external ${mb(u.external)}, arrayBuffers ${mb(u.arrayBuffers)} MB` });
+      const cpu = process.cpuUsage();
+      process.send!({ type: 'rss', peak: Math.max(peak, u.rss), cpuUs: cpu.user + cpu.system, detail: `rss ${mb(u.rss)}, heap ${mb(u.heapUsed)}/${mb(u.heapTotal)}, external ${mb(u.external)}, arrayBuffers ${mb(u.arrayBuffers)} MB` });
     }
     if (m === 'close') void cp.close().then(() => process.exit(0));
   });
@@ -48,6 +49,8 @@ interface ProxyChild {
   peakRss(): Promise<number>;
   /** Memory breakdown at the last peakRss() call. */
   lastDetail: string;
+  /** The proxy process's CPU time (user + system, µs) at the last peakRss() call. */
+  lastCpuUs: number;
   close(): Promise<void>;
 }
 
@@ -56,19 +59,23 @@ function startProxyChild(cfg: ChildConfig): Promise<ProxyChild> {
     const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [CHILD_ENV]: JSON.stringify(cfg), HTTPS_PROXY: '', HTTP_PROXY: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...(process.env.AGENTTAP_BENCH_PROXY_FLAGS?.split(' ').filter(Boolean) ?? [])] });
     const waiters: ((n: number) => void)[] = [];
     let px: ProxyChild | undefined;
-    child.on('message', (m: { type: string; port: number; caPem: string; peak: number; detail: string }) => {
+    child.on('message', (m: { type: string; port: number; caPem: string; peak: number; detail: string; cpuUs: number }) => {
       if (m.type === 'ready') {
         px = {
           child,
           port: m.port,
           caPem: m.caPem,
           lastDetail: '',
+          lastCpuUs: 0,
           peakRss: () => new Promise((r) => (waiters.push(r), child.send('rss'))),
           close: () => new Promise((r) => (child.once('exit', () => r()), child.send('close'))),
         };
         resolve(px);
       } else if (m.type === 'rss') {
-        if (px) px.lastDetail = m.detail;
+        if (px) {
+          px.lastDetail = m.detail;
+          px.lastCpuUs = m.cpuUs;
+        }
         waiters.shift()?.(m.peak);
       }
     });
@@ -250,13 +257,17 @@ const bench: BenchModule = {
       const n = ctx.quick ? 150 : 500;
       if (want('sequential')) {
         const dSeq = await sequential(direct, n);
+        await proxy.peakRss();
+        const [cpu0, sent0] = [proxy.lastCpuUs, opened.get(via) ?? 0];
         const pSeq = await sequential(via, n);
         for (const p of [50, 95, 99]) {
           const d = pct(dSeq, p);
           const v = pct(pSeq, p);
           results.push({ metric: `h2 sequential small requests p${p}`, value: r3(v), baseline: r3(d), unit: 'ms', ratio: r3(v / d), ...(p === 50 ? { target: '≤ 2.0×', pass: v / d <= 2 } : {}) });
         }
-        ctx.log(`sequential p50 direct ${r3(pct(dSeq, 50))} ms, via agenttap ${r3(pct(pSeq, 50))} ms; proxy peak RSS so far ${Math.round((await proxy.peakRss()) / 1048576)} MB (${proxy.lastDetail})`);
+        const peakNow = await proxy.peakRss();
+        const cpuPer = (proxy.lastCpuUs - cpu0) / Math.max(1, (opened.get(via) ?? 0) - sent0);
+        ctx.log(`sequential p50 direct ${r3(pct(dSeq, 50))} ms, via agenttap ${r3(pct(pSeq, 50))} ms, proxy CPU ${Math.round(cpuPer)} µs/request; proxy peak RSS so far ${Math.round(peakNow / 1048576)} MB (${proxy.lastDetail})`);
       }
       // SSE before the throughput runs, so the proxy is not still writing their records meanwhile.
       if (want('sse')) {
@@ -270,9 +281,14 @@ const bench: BenchModule = {
       const dur = ctx.quick ? 1000 : 3000;
       for (const c of want('throughput') ? [16, 64] : []) {
         const d = await throughput(direct, c, dur);
+        await proxy.peakRss();
+        const [cpu0, sent0] = [proxy.lastCpuUs, opened.get(via) ?? 0];
         const v = await throughput(via, c, dur);
         results.push({ metric: `h2 throughput c${c} (one connection)`, value: Math.round(v), baseline: Math.round(d), unit: 'req/s', ratio: r3(v / d), ...(c === 16 ? { target: '≥ 0.4×', pass: v / d >= 0.4 } : {}) });
-        ctx.log(`throughput c${c}: direct ${Math.round(d)} req/s, via agenttap ${Math.round(v)} req/s; proxy peak RSS so far ${Math.round((await proxy.peakRss()) / 1048576)} MB (${proxy.lastDetail})`);
+        const peakNow = await proxy.peakRss();
+        // CPU per request is steadier than req/s on a shared machine: it says what the proxy costs.
+        const cpuPer = (proxy.lastCpuUs - cpu0) / Math.max(1, (opened.get(via) ?? 0) - sent0);
+        ctx.log(`throughput c${c}: direct ${Math.round(d)} req/s, via agenttap ${Math.round(v)} req/s, proxy CPU ${Math.round(cpuPer)} µs/request; proxy peak RSS so far ${Math.round(peakNow / 1048576)} MB (${proxy.lastDetail})`);
       }
       direct.close();
       via.close();

@@ -7,6 +7,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import type tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { HeaderList, RecordError } from '../capture/record.js';
@@ -36,11 +37,12 @@ function regularPairs(raw: readonly string[]): HeaderList {
   return out;
 }
 
-/** Named in `Connection` (h1 side): those go too. */
-function connectionNamed(raw: readonly string[]): Set<string> {
-  const named = new Set<string>();
+/** Named in `Connection` (h1 side): those go too. Undefined when there is no Connection header. */
+function connectionNamed(raw: readonly string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'connection') for (const t of raw[i + 1]!.split(',')) named.add(t.trim().toLowerCase());
+    const k = raw[i]!;
+    if (k.length === 10 && k.toLowerCase() === 'connection') for (const t of raw[i + 1]!.split(',')) (named ??= new Set()).add(t.trim().toLowerCase());
   }
   return named;
 }
@@ -60,15 +62,39 @@ function h2Object(pairs: Iterable<[string, string]>, base: http2.OutgoingHttpHea
 
 /** h1 → h2: drop connection-specific headers; `te` survives only as "trailers". */
 function toH2Pairs(raw: readonly string[]): [string, string][] {
-  const named = connectionNamed(raw);
   const out: [string, string][] = [];
+  forEachH2Header(raw, (k, v) => out.push([k, v]));
+  return out;
+}
+
+/** The headers of `raw` (either side) that may cross into HTTP/2, lower-cased, in wire order. */
+function forEachH2Header(raw: readonly string[], each: (name: string, value: string) => void): void {
+  const named = connectionNamed(raw);
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const k = raw[i]!.toLowerCase();
-    if (k.startsWith(':') || CONNECTION_SPECIFIC.has(k) || named.has(k)) continue;
+    if (k.charCodeAt(0) === 58 /* ':' */ || CONNECTION_SPECIFIC.has(k) || named?.has(k)) continue;
     if (k === 'te' && raw[i + 1]!.trim().toLowerCase() !== 'trailers') continue;
-    out.push([k, raw[i + 1]!]);
+    each(k, raw[i + 1]!);
   }
-  return out;
+}
+
+/**
+ * `toH2Pairs` straight into an http2 headers object on top of `base` (duplicates as arrays, order
+ * per name kept), without the intermediate pairs: this runs for every request and response.
+ */
+function toH2Object(raw: readonly string[], base: http2.OutgoingHttpHeaders): http2.OutgoingHttpHeaders {
+  const named = connectionNamed(raw);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (k.charCodeAt(0) === 58 /* ':' */ || CONNECTION_SPECIFIC.has(k) || named?.has(k)) continue;
+    const v = raw[i + 1]!;
+    if (k === 'te' && v.trim().toLowerCase() !== 'trailers') continue;
+    const prev = base[k];
+    if (prev === undefined) base[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else base[k] = [String(prev), v];
+  }
+  return base;
 }
 
 /** h2 → h1 request headers: Host first from :authority, cookies joined (RFC 9113 8.2.3). */
@@ -109,13 +135,16 @@ export function resetStream(stream: http2.Http2Stream, code: number): void {
   stream.close(code === C.NGHTTP2_NO_ERROR ? C.NGHTTP2_INTERNAL_ERROR : code);
 }
 
-function sessionDead(s: http2.ClientHttp2Session): boolean {
-  return s.closed || s.destroyed || (s as unknown as { goawayed?: boolean }).goawayed === true;
+/** A pooled upstream session with what the pool noted on it. */
+type PooledSession = http2.ClientHttp2Session & { goawayed?: boolean; lastError?: Error; remoteIp?: string };
+
+function sessionDead(s: PooledSession): boolean {
+  return s.closed || s.destroyed || s.goawayed === true;
 }
 
 /** Pooled upstream h2 sessions, one per origin, and what each origin speaks. */
 export class H2UpstreamPool {
-  private readonly sessions = new Map<string, http2.ClientHttp2Session>();
+  private readonly sessions = new Map<string, PooledSession>();
   private readonly pending = new Map<string, Promise<Upstream>>();
   /** Origins that answered ALPN without h2 (served over HTTP/1.1 from then on). */
   private readonly h1Origins = new Set<string>();
@@ -135,15 +164,27 @@ export class H2UpstreamPool {
     return this.h2OnlyOrigins.size > 0 && this.h2OnlyOrigins.has(`${target.host}:${target.port}`);
   }
 
+  /**
+   * The way to reach an origin when it is already known (h1, or a live pooled session), without
+   * a promise and its microtask; undefined when a connection has to be made first (use get()).
+   */
+  ready(target: UpstreamTarget): Upstream | undefined {
+    const key = `${target.host}:${target.port}`;
+    if ((!target.tls && !this.isH2Only(target)) || !this.connector.connect || this.h1Origins.has(key)) return H1_UPSTREAM;
+    const s = this.sessions.get(key);
+    if (s && !sessionDead(s)) return { kind: 'h2', session: s, fresh: false, ip: s.remoteIp };
+    return undefined;
+  }
+
   /** The way to reach a TLS origin: an h2 session when it offers h2, else "h1". */
   get(target: UpstreamTarget, ex: Exchange): Promise<Upstream> {
+    const known = this.ready(target);
+    if (known) return Promise.resolve(known);
     const key = `${target.host}:${target.port}`;
-    if ((!target.tls && !this.isH2Only(target)) || !this.connector.connect || this.h1Origins.has(key)) return Promise.resolve({ kind: 'h1' });
-    const s = this.sessions.get(key);
-    if (s && !sessionDead(s)) return Promise.resolve({ kind: 'h2', session: s, fresh: false });
     const p = this.pending.get(key);
     if (p) return p;
-    const connect = this.connector.connect.bind(this.connector);
+    // ready() answered h1 for a connector without raw connections.
+    const connect = this.connector.connect!.bind(this.connector);
     const t0 = performance.now();
     const started = (async (): Promise<Upstream> => {
       let socket: tls.TLSSocket;
@@ -165,15 +206,20 @@ export class H2UpstreamPool {
         socket.destroy();
         return { kind: 'h1' };
       }
-      const session = http2.connect(`${target.tls ? 'https' : 'http'}://${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`, {
+      const session: PooledSession = http2.connect(`${target.tls ? 'https' : 'http'}://${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`, {
         createConnection: () => socket,
         settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
+        // Node's 10 MB default refuses new streams (ENHANCE_YOUR_CALM) once many concurrent
+        // streams with big bodies are in flight on one pooled session; the client side allows 64.
+        maxSessionMemory: 64,
       });
+      // Read once: session.socket is a Proxy, too slow to ask for every stream.
+      session.remoteIp = socket.remoteAddress;
       session.once('connect', () => widenWindow(session));
-      session.on('error', (e: Error) => ((session as unknown as { lastError?: Error }).lastError ??= e));
+      session.on('error', (e: Error) => (session.lastError ??= e));
       session.on('goaway', () => {
         if (this.sessions.get(key) === session) this.sessions.delete(key);
-        (session as unknown as { goawayed: boolean }).goawayed = true;
+        session.goawayed = true;
       });
       session.on('close', () => {
         if (this.sessions.get(key) === session) this.sessions.delete(key);
@@ -200,6 +246,19 @@ type Upstream =
   | { kind: 'h1' }
   | { kind: 'h2'; session: http2.ClientHttp2Session; fresh: boolean; ip?: string; connectMs?: number; tlsAt?: number };
 
+const H1_UPSTREAM: Upstream = { kind: 'h1' };
+
+/** What the front knows about one client connection. */
+interface SessionInfo {
+  ctx: ConnectionContext;
+  proxy: ProxyServer;
+  clientIp: string;
+  clientPort: number;
+}
+
+/** One shared no-op 'error' listener instead of a closure per stream. */
+function ignore(): void {}
+
 export interface H2Options {
   /** Pool of upstream sessions; shares the proxy's connector. */
   pool: H2UpstreamPool;
@@ -212,8 +271,8 @@ export interface H2Options {
  */
 export class H2Front {
   private readonly server: http2.Http2Server;
-  private readonly ctxBySession = new WeakMap<http2.Http2Session, { ctx: ConnectionContext; proxy: ProxyServer }>();
-  private pendingCtx?: { ctx: ConnectionContext; proxy: ProxyServer };
+  private readonly ctxBySession = new WeakMap<http2.Http2Session, SessionInfo>();
+  private pendingCtx?: SessionInfo;
 
   constructor(private readonly opts: H2Options) {
     this.server = http2.createServer({
@@ -232,7 +291,7 @@ export class H2Front {
     this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: unknown) => {
       const info = this.ctxBySession.get(stream.session as http2.ServerHttp2Session);
       if (!info) return void stream.close(C.NGHTTP2_INTERNAL_ERROR);
-      this.onStream(stream, headers, rawHeaders as unknown as string[], info.ctx, info.proxy);
+      this.onStream(stream, headers, rawHeaders as unknown as string[], info);
     });
   }
 
@@ -244,7 +303,8 @@ export class H2Front {
     // Sockets from the proxy's http server allow half-open; h2 has no use for it, and the
     // session would otherwise linger after the client's FIN.
     socket.allowHalfOpen = false;
-    this.pendingCtx = { ctx, proxy };
+    // The client address is read once per connection, not per stream (session.socket is a Proxy).
+    this.pendingCtx = { ctx, proxy, clientIp: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0 };
     try {
       this.server.emit('connection', socket);
     } finally {
@@ -271,13 +331,13 @@ export class H2Front {
     this.opts.log?.(`agenttap: ${server.host}:${server.port}: malformed HTTP/2 from the client (${err.message}); connection closed`);
   }
 
-  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[], ctx: ConnectionContext, proxy: ProxyServer): void {
-    stream.on('error', () => {});
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[], info: SessionInfo): void {
+    const { ctx, proxy } = info;
+    stream.on('error', ignore);
     const method = String(headers[':method'] ?? 'GET');
     const path = String(headers[':path'] ?? '/');
     const authority = String(headers[':authority'] ?? headers.host ?? '');
-    const sock = stream.session?.socket;
-    const client = { ip: sock?.remoteAddress ?? '', port: sock?.remotePort ?? 0 };
+    const client = { ip: info.clientIp, port: info.clientPort };
     if (method === 'CONNECT') {
       // Extended CONNECT (WebSocket over h2) is not offered (enableConnectProtocol: false).
       stream.respond({ ':status': 501, 'content-type': 'text/plain; charset=utf-8' });
@@ -336,8 +396,12 @@ class H2Exchange {
 
   run(): void {
     const { stream, ex } = this;
-    stream.pause();
-    stream.on('trailers', (_h: unknown, _f: unknown, raw: string[]) => (this.clientTrailers = regularPairs(raw)));
+    // A request that ended with its headers (GET, most small calls) has no body or trailers:
+    // nothing to pause, read or listen for on its readable side.
+    if (!stream.endAfterHeaders) {
+      stream.pause();
+      stream.on('trailers', (_h: unknown, _f: unknown, raw: string[]) => (this.clientTrailers = regularPairs(raw)));
+    }
     stream.on('close', () => {
       if (this.done) return;
       if (this.upstreamEnded && this.responded) return this.finish(null);
@@ -346,14 +410,21 @@ class H2Exchange {
       const code = stream.rstCode ?? C.NGHTTP2_CANCEL;
       this.finish({ phase: 'client-abort', code: `RST_STREAM ${rstName(code)}`, message: 'client cancelled the stream before the response ended' });
     });
+    // A pooled session (or a known h1 origin) is used at once: no promise, no extra microtask.
+    const known = this.pool.ready(this.route.target);
+    if (known) return this.forward(known);
     this.pool.get(this.route.target, ex).then(
       (up) => {
         if (this.done || stream.destroyed) return;
-        if (up.kind === 'h2') this.viaH2(up);
-        else this.viaH1();
+        this.forward(up);
       },
       (err: NodeJS.ErrnoException) => this.failBeforeResponse(upstreamFailure(err, false)),
     );
+  }
+
+  private forward(up: Upstream): void {
+    if (up.kind === 'h2') this.viaH2(up);
+    else this.viaH1();
   }
 
   private finish(error: RecordError | null): void {
@@ -376,14 +447,24 @@ class H2Exchange {
     } else resetStream(stream, C.NGHTTP2_INTERNAL_ERROR);
   }
 
-  /** Request body client → upstream, with backpressure; trailers after the last byte. */
-  private pumpRequest(write: (chunk: Buffer) => boolean, onDrain: (fn: () => void) => void, end: () => void): void {
+  /**
+   * Request body client → upstream, with backpressure; trailers after the last byte. A request
+   * that ended with its headers just says so (its end already went upstream with the headers).
+   */
+  private pumpRequest(upstream: Writable, end: () => void): void {
     const { stream, ex, proxy } = this;
+    if (stream.endAfterHeaders) {
+      proxy.emit('request-end', ex, since(ex));
+      return end();
+    }
+    const resume = () => stream.resume();
     stream.on('data', (chunk: Buffer) => {
       proxy.emit('request-chunk', ex, chunk, since(ex));
-      if (!write(chunk)) stream.pause();
+      if (!upstream.write(chunk)) {
+        stream.pause();
+        upstream.once('drain', resume);
+      }
     });
-    onDrain(() => stream.resume());
     stream.on('end', () => {
       proxy.emit('request-end', ex, since(ex));
       end();
@@ -391,14 +472,25 @@ class H2Exchange {
     stream.resume();
   }
 
-  private respond(status: number, pairs: [string, string][]): boolean {
+  /** One response chunk to the client; upstream paused until the client's side drains. */
+  private forwardChunk(chunk: Buffer, upstream: Readable): void {
+    this.proxy.emit('response-chunk', this.ex, chunk, since(this.ex));
+    if (!this.stream.write(chunk)) {
+      upstream.pause();
+      this.stream.once('drain', () => upstream.resume());
+    }
+  }
+
+  /** The response head to the client, from the upstream's raw headers (h2 or h1). */
+  private respond(status: number, raw: readonly string[]): boolean {
     const { stream } = this;
     if (stream.destroyed || stream.closed) return false;
+    const headers = toH2Object(raw, { ':status': status });
     // Waiting for trailers costs a frame and a loop turn per response: only when they can come
     // (gRPC, a Trailer header, or a client that asked with `te: trailers`).
-    const trailersPossible = this.wantsTrailers || pairs.some(([k, v]) => k === 'trailer' || (k === 'content-type' && /^application\/grpc/i.test(v)));
+    const trailersPossible = headers.trailer !== undefined || /^application\/grpc/i.test(String(headers['content-type'] ?? '')) || this.wantsTrailers;
     try {
-      stream.respond(h2Object(pairs, { ':status': status }), { waitForTrailers: trailersPossible });
+      stream.respond(headers, { waitForTrailers: trailersPossible });
     } catch (e) {
       this.finish({ phase: 'protocol', code: (e as NodeJS.ErrnoException).code ?? 'BAD_RESPONSE_HEADERS', message: (e as Error).message });
       resetStream(stream, C.NGHTTP2_INTERNAL_ERROR);
@@ -420,57 +512,50 @@ class H2Exchange {
   private viaH2(up: Extract<Upstream, { kind: 'h2' }>): void {
     const { ex, stream, route, proxy } = this;
     ex.server.alpn = 'h2';
-    if (up.ip) ex.server.ip = up.ip;
-    else ex.server.ip = up.session.socket?.remoteAddress;
+    ex.server.ip = up.ip ?? up.session.socket?.remoteAddress;
     if (up.fresh && up.connectMs !== undefined) ex.timing.connectMs = up.connectMs;
     const authority = route.hostHeader ?? this.authority;
-    const headers = h2Object(toH2Pairs(this.rawHeaders), {
+    const headers = toH2Object(this.rawHeaders, {
       ':method': ex.request.method,
       ':path': route.path,
       ':authority': authority,
       ':scheme': route.target.tls ? 'https' : 'http',
     });
     let upReq: http2.ClientHttp2Stream;
+    // endStream as the client sent it: Node would otherwise end GET/DELETE on its own (dropping
+    // a body) and an explicit end() afterwards costs an extra frame.
+    const endStream = stream.endAfterHeaders;
+    const waitForTrailers = !endStream && this.requestTrailersAnnounced;
     try {
-      // endStream as the client sent it: Node would otherwise end GET/DELETE on its own (dropping
-      // a body) and an explicit end() afterwards costs an extra frame.
-      const endStream = stream.endAfterHeaders;
-      upReq = up.session.request(headers, { endStream, waitForTrailers: !endStream && this.requestTrailersAnnounced });
+      upReq = up.session.request(headers, { endStream, waitForTrailers });
     } catch (e) {
       return this.failBeforeResponse({ phase: 'upstream-connect', code: (e as NodeJS.ErrnoException).code ?? 'ERR_HTTP2', message: (e as Error).message });
     }
     this.upstreamAbort = () => {
       resetStream(upReq, C.NGHTTP2_CANCEL);
     };
-    upReq.on('wantTrailers', () => {
-      const t = this.clientTrailers;
-      try {
-        upReq.sendTrailers(t?.length ? h2Object(toH2Pairs(t.flat())) : {});
-      } catch {
-        upReq.close();
-      }
+    if (waitForTrailers) {
+      upReq.on('wantTrailers', () => {
+        const t = this.clientTrailers;
+        try {
+          upReq.sendTrailers(t?.length ? h2Object(toH2Pairs(t.flat())) : {});
+        } catch {
+          upReq.close();
+        }
+      });
+    }
+    this.pumpRequest(upReq, () => {
+      if (!upReq.writableEnded) upReq.end();
     });
-    this.pumpRequest(
-      (c) => upReq.write(c),
-      (fn) => upReq.on('drain', fn),
-      () => {
-        if (!upReq.writableEnded) upReq.end();
-      },
-    );
     upReq.on('response', (h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, raw: string[]) => {
       const t = since(ex);
       ex.timing.ttfbMs = t;
       const status = Number(h[':status'] ?? 502);
-      const pairs = regularPairs(raw);
-      proxy.emit('response-head', ex, { status, httpVersion: '2', headers: pairs }, t);
-      this.respond(status, toH2Pairs(raw));
+      proxy.emit('response-head', ex, { status, httpVersion: '2', headers: regularPairs(raw) }, t);
+      this.respond(status, raw);
     });
     upReq.on('trailers', (_h: unknown, _f: unknown, raw: string[]) => (this.upstreamTrailers = regularPairs(raw)));
-    upReq.on('data', (chunk: Buffer) => {
-      proxy.emit('response-chunk', ex, chunk, since(ex));
-      if (!stream.write(chunk)) upReq.pause();
-    });
-    stream.on('drain', () => upReq.resume());
+    upReq.on('data', (chunk: Buffer) => this.forwardChunk(chunk, upReq));
     upReq.on('end', () => {
       // A reset also ends the readable side; that is not a clean end (the close handler resets).
       if (upReq.rstCode) return;
@@ -478,7 +563,7 @@ class H2Exchange {
       ex.timing.totalMs = since(ex);
       if (!stream.destroyed) stream.end();
     });
-    upReq.on('error', () => {});
+    upReq.on('error', ignore);
     upReq.on('close', () => {
       if (this.done) return;
       // The session's own 'error' (why it died) comes after its streams close: look a tick later.
@@ -541,14 +626,10 @@ class H2Exchange {
       });
       if (target.tls) s.once('secureConnect', note);
     });
-    this.pumpRequest(
-      (c) => upReq.write(c),
-      (fn) => upReq.on('drain', fn),
-      () => {
-        if (this.clientTrailers?.length) upReq.addTrailers(this.clientTrailers);
-        upReq.end();
-      },
-    );
+    this.pumpRequest(upReq, () => {
+      if (this.clientTrailers?.length) upReq.addTrailers(this.clientTrailers);
+      upReq.end();
+    });
     let upRes: http.IncomingMessage | undefined;
     upReq.on('error', (err: NodeJS.ErrnoException) => {
       if (this.done) return;
@@ -560,15 +641,11 @@ class H2Exchange {
       const t = since(ex);
       ex.timing.ttfbMs = t;
       proxy.emit('response-head', ex, { status: r.statusCode ?? 0, statusText: r.statusMessage, httpVersion: r.httpVersion, headers: regularPairs(r.rawHeaders) }, t);
-      if (!this.respond(r.statusCode ?? 502, toH2Pairs(r.rawHeaders))) {
+      if (!this.respond(r.statusCode ?? 502, r.rawHeaders)) {
         upReq.destroy();
         return;
       }
-      r.on('data', (chunk: Buffer) => {
-        proxy.emit('response-chunk', ex, chunk, since(ex));
-        if (!stream.write(chunk)) r.pause();
-      });
-      stream.on('drain', () => r.resume());
+      r.on('data', (chunk: Buffer) => this.forwardChunk(chunk, r));
       r.on('end', () => {
         this.upstreamEnded = true;
         ex.timing.totalMs = since(ex);

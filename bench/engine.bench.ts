@@ -333,7 +333,23 @@ const bench: BenchModule = {
         results.push({ metric: `SSE added TTFB, 1 stream, p50 (${mode === 'forward' ? 'forward TLS' : 'reverse'})`, value: r3(added), unit: 'ms', target: '≤ 1 ms', pass: added <= 1 });
       }
       const ev = q ? 30 : 100;
-      const s32 = { direct: await sseStreams(direct, upstream.url, 32, ev, 10), forward: await sseStreams(forward, upstream.url, 32, ev, 10), reverse: await sseStreams(reverse, px.reverse, 32, ev, 10) };
+      // Rounds of the three modes in rotating order, samples pooled: one burst of background load
+      // on these shared cores then lands on every mode alike rather than on one whole mode.
+      const s32: Record<'direct' | 'forward' | 'reverse', SseStats> = { direct: { ttfb: [], delay: [] }, forward: { ttfb: [], delay: [] }, reverse: { ttfb: [], delay: [] } };
+      const sseTargets = [['direct', direct, upstream.url], ['forward', forward, upstream.url], ['reverse', reverse, px.reverse]] as const;
+      const sseRounds = q ? 1 : 3;
+      for (let r = 0; r < sseRounds; r++) {
+        for (let k = 0; k < sseTargets.length; k++) {
+          const [mode, d, url] = sseTargets[(r + k) % sseTargets.length]!;
+          const got = await sseStreams(d, url, 32, ev, 10);
+          s32[mode].ttfb.push(...got.ttfb);
+          s32[mode].delay.push(...got.delay);
+        }
+      }
+      for (const v of Object.values(s32)) {
+        v.ttfb.sort((a, b) => a - b);
+        v.delay.sort((a, b) => a - b);
+      }
       for (const mode of ['forward', 'reverse'] as const) {
         const label = mode === 'forward' ? 'forward TLS' : 'reverse';
         results.push({ metric: `SSE 32 streams added TTFB p50 (${label})`, value: r3(pct(s32[mode].ttfb, 50) - pct(s32.direct.ttfb, 50)), unit: 'ms' });

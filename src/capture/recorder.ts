@@ -40,8 +40,8 @@ export interface RecorderEvents {
 interface InFlight {
   ex: Exchange;
   partial: CaptureRecord;
-  reqBody: BodyCollector;
-  reqChunks: [number, number][];
+  reqBody?: BodyCollector;
+  reqChunks?: [number, number][];
   head?: ResponseHead;
   resBody?: BodyCollector;
   resChunks: [number, number][];
@@ -76,8 +76,9 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       'request-chunk': (ex: Exchange, chunk: Buffer, t: number) => {
         const f = this.inFlight.get(ex.id);
         if (!f) return;
-        f.reqBody.push(chunk);
-        f.reqChunks.push([round(t), chunk.length]);
+        // Created at the first byte: most requests (GETs) never send one.
+        (f.reqBody ??= new BodyCollector(headerValue(ex.request.headers, 'content-encoding'), this.maxBody, contentLength(ex.request.headers))).push(chunk);
+        (f.reqChunks ??= []).push([round(t), chunk.length]);
         if (this.listenerCount('update')) this.emit('update', { id: ex.id, stage: 'chunk', from: 'client', t, data: chunk });
       },
       'response-head': (ex: Exchange, head: ResponseHead) => {
@@ -135,20 +136,16 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       },
       error: null,
     };
-    const labels = { ...this.options.labels, ...ex.labels };
-    if (Object.keys(labels).length) partial.labels = labels;
+    if (this.options.labels || ex.labels) {
+      const labels = { ...this.options.labels, ...ex.labels };
+      if (Object.keys(labels).length) partial.labels = labels;
+    }
     try {
       this.options.annotate?.(partial, 'start');
     } catch {
       // An observer's bug must not lose the exchange.
     }
-    const f: InFlight = {
-      ex,
-      partial,
-      reqBody: new BodyCollector(headerValue(ex.request.headers, 'content-encoding'), this.maxBody, contentLength(ex.request.headers)),
-      reqChunks: [],
-      resChunks: [],
-    };
+    const f: InFlight = { ex, partial, resChunks: [] };
     const extra = Object.keys(partial).filter((k) => !STANDARD_KEYS.has(k));
     if (extra.length) f.extraKeys = extra;
     this.inFlight.set(ex.id, f);
@@ -173,7 +170,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const warn = (e: Error): void => {
       process.emitWarning(`agenttap recorder: could not record ${ex.id}: ${e.message}`);
     };
-    const reqBody = f.reqBody.finishNow();
+    const reqBody = f.reqBody?.finishNow();
     const resBody = f.resBody?.finishNow();
     if (!(reqBody instanceof Promise) && !(resBody instanceof Promise)) {
       // No body to decode (the usual case): the record is built and emitted in this tick.
@@ -197,7 +194,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const request: RecordRequest = { method: pr.method, url: pr.url, httpVersion: pr.httpVersion, headers: pr.headers };
     if (reqBody) request.body = reqBody;
     if (end.requestTrailers?.length) request.trailers = this.headers(end.requestTrailers);
-    if (f.reqChunks.length > 1) request.chunks = f.reqChunks;
+    if (f.reqChunks && f.reqChunks.length > 1) request.chunks = f.reqChunks;
     // Built in one go, keys in DESIGN.md section 4's order, so lines read the same everywhere
     // (and the object keeps one fast shape for JSON.stringify).
     const record = { v: partial.v, id: partial.id, kind: partial.kind, mode: partial.mode, startedAt: partial.startedAt, client: partial.client, server: { ...ex.server }, request } as CaptureRecord; // error is set below, after the response

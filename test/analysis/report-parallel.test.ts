@@ -49,7 +49,7 @@ function mixedCapture(file: string): void {
   let t = T;
   for (let i = 0; i < 6; i++) {
     for (const r of claudeCodeSession(t, `5e1c0d2a-0000-4000-8000-00000000000${i}`, 4000 + (i % 3), { file: '\n# pad'.repeat(40 * (i + 1)) })) lines.push(JSON.stringify(r));
-    lines.push(JSON.stringify(openaiChatRecord({ t: t + 20000, messages: [{ role: 'user', content: `Summarize ticket ${i}` }], answer: 'A retry on timeouts.', usage: { prompt_tokens: 120, completion_tokens: 14 } })));
+    lines.push(JSON.stringify(openaiChatRecord({ t: t + 20000, messages: [{ role: 'user', content: `Summarize ticket ${i}: naïve ünïcode ✓ 中文` }], answer: 'A retry on timeouts ✓.', usage: { prompt_tokens: 120, completion_tokens: 14 } })));
     // One Codex conversation whose turns are far apart in the file: the chain crosses ranges.
     lines.push(JSON.stringify(responses(t + 30000, 'codex-1', [msg('user', `step ${i}`)], `resp_${i}`, `did step ${i}`, i > 0 ? `resp_${i - 1}` : undefined)));
     if (i === 1) lines.push('not json at all');

@@ -21,7 +21,7 @@ import { createProgress } from './progress.js';
 import { prepareView, type ExchangeView, type ViewContext } from './report-view.js';
 import { EmptyCaptureError, type ScanResult } from './scan.js';
 import type { RangeResult, RangeTask, WorkerSetup } from './scan-worker.js';
-import { factsFromPlain, SessionTracker, turnFactsOf, type Assignment } from './sessions.js';
+import { factsFromPlain, MissingTurnHash, SessionTracker, turnFactsOf, type Assignment } from './sessions.js';
 
 export interface ParallelItem {
   line: number;
@@ -209,7 +209,18 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
     const summary = p.summary!;
     internSummary(summary);
     const hints = p.hints ?? {};
-    const assignment = sessions ? tracker.add(summary, hints, p.facts ? factsFromPlain(p.facts) : undefined) : {};
+    let assignment: Assignment = {};
+    if (sessions) {
+      try {
+        assignment = tracker.add(summary, hints, p.facts ? factsFromPlain(p.facts) : undefined);
+      } catch (e) {
+        if (!(e instanceof MissingTurnHash)) throw e;
+        // The conversation to match began in an earlier range at a turn the worker did not hash
+        // (the tracker changed nothing before asking): hash from the record itself.
+        const { exchange } = llmFacts(reread(p, line));
+        assignment = tracker.add(summary, hints, turnFactsOf(exchange!));
+      }
+    }
     const item: ParallelItem = { line, offset: p.offset, summary, hints, assignment };
     if (views) {
       item.keys = p.keys!;

@@ -9,7 +9,7 @@ import { sessionHints, summarizeExchange, type ExchangeSummary, type SessionHint
 import { payloadKeysOf, type PayloadKeys } from './http-overview.js';
 import type { LlmReader } from './llm-layer.js';
 import { prepareView, type PreparedView } from './report-view.js';
-import { plainTurnFacts, type PlainTurnFacts } from './sessions.js';
+import { plainTurnFacts, turnFactsOf, type PlainTurnFacts, type TurnFacts } from './sessions.js';
 
 export interface PrepareOptions {
   /** Group into sessions (hints and grouping facts). */
@@ -66,8 +66,7 @@ export class RangePreparer {
     const hints = this.options.sessions ? sessionHints(record) : {};
     if (this.options.sessions) item.hints = hints;
     const isTurn = !!exchange && !!summary.llm && !summary.llm.countOnly && summary.kind !== 'tunnel';
-    let facts: PlainTurnFacts | undefined;
-    if (this.options.sessions && isTurn) item.facts = facts = plainTurnFacts(exchange!);
+    const facts = this.options.sessions && isTurn ? turnFactsOf(exchange!) : undefined;
     if (this.options.report) {
       item.keys = payloadKeysOf(record);
       const rowsFrom = facts ? this.rowsFrom(hints, facts, summary.llm!.contextKey) : 0;
@@ -78,14 +77,16 @@ export class RangePreparer {
         return true;
       });
     }
+    // After the local matching above, so the turns it hashed go along (the main thread matches the same heads).
+    if (facts) item.facts = plainTurnFacts(facts);
     return item;
   }
 
-  private rowsFrom(hints: SessionHints, facts: PlainTurnFacts, contextKey: string | undefined): number {
+  private rowsFrom(hints: SessionHints, facts: TurnFacts, contextKey: string | undefined): number {
     const count = facts.count;
     if (count === 0) return 0;
     const explicit = hints.label ? `label:${hints.label}` : hints.agentSession ? `agent:${hints.agentSession}` : '';
-    const key = `${explicit}\0${facts.hashes[0]}`;
+    const key = `${explicit}\0${facts.hashAt(0)}`;
     let list = this.heads.get(key);
     if (!list) this.heads.set(key, (list = []));
     let match: LocalHead | undefined;
@@ -93,14 +94,14 @@ export class RangePreparer {
       const h = list[i]!;
       if (h.len > count) continue;
       if (h.len === 1 && h.contextKey !== contextKey) continue;
-      if (h.len > 1 && facts.hashes[h.len - 1] !== h.lastHash) continue;
+      if (h.len > 1 && facts.hashAt(h.len - 1) !== h.lastHash) continue;
       match = h;
       break;
     }
     const from = match ? (match.len < count ? match.len : Math.max(0, count - 1)) : 0;
     const conv = match ? match.conv : ++this.convs;
     if (match) list.splice(list.indexOf(match), 1);
-    const head: LocalHead = { conv, len: count, lastHash: facts.hashes[count - 1]! };
+    const head: LocalHead = { conv, len: count, lastHash: facts.hashAt(count - 1) };
     if (contextKey) head.contextKey = contextKey;
     list.push(head);
     if (list.length > 32) list.shift();

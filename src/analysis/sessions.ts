@@ -451,9 +451,14 @@ export function turnFactsOf(exchange: LlmExchange): TurnFacts {
   const hashes: (string | undefined)[] = new Array(turns.length);
   let firstTexts: string[] | undefined;
   const first = () => (firstTexts ??= firstUserTexts(turns));
-  return {
+  const facts: TurnFacts & { knownHashes(): [number, string][] } = {
     count: turns.length,
     hashAt: (i) => (hashes[i] ??= hashTurn(turns[i]!)),
+    knownHashes: () => {
+      const out: [number, string][] = [];
+      hashes.forEach((h, i) => h !== undefined && out.push([i, h]));
+      return out;
+    },
     firstPromptKeys: () => first().map(promptKey),
     startsFromSummary: () => first().some((t) => COMPACTION_START.test(t.slice(0, 400))),
     prompt: () => short(lastUserText(turns)),
@@ -463,6 +468,7 @@ export function turnFactsOf(exchange: LlmExchange): TurnFacts {
     },
     handoffs: () => handoffsOf(exchange),
   };
+  return facts;
 }
 
 /** Tool calls in a response that hand a prompt (`prompt` or `task` input) to a sub-agent. */
@@ -486,7 +492,8 @@ export function handoffsOf(exchange: LlmExchange): Handoff[] {
 /** Facts as plain data (from a worker thread) behind the TurnFacts interface. */
 export interface PlainTurnFacts {
   count: number;
-  hashes: string[];
+  /** Turn hashes by index: the first and last few always, others when the worker needed them (sparse). */
+  hashes: Record<number, string>;
   firstPromptKeys: string[];
   startsFromSummary: boolean;
   prompt?: string;
@@ -494,12 +501,24 @@ export interface PlainTurnFacts {
   handoffs: Handoff[];
 }
 
-export function plainTurnFacts(exchange: LlmExchange): PlainTurnFacts {
-  const f = turnFactsOf(exchange);
-  const hashes: string[] = [];
-  for (let i = 0; i < f.count; i++) hashes.push(f.hashAt(i));
-  const p: PlainTurnFacts = { count: f.count, hashes, firstPromptKeys: f.firstPromptKeys(), startsFromSummary: f.startsFromSummary(), asksForSummary: f.asksForSummary(), handoffs: f.handoffs() };
-  const prompt = f.prompt();
+/** A turn hash the plain facts do not carry: the caller computes the facts from the exchange instead. */
+export class MissingTurnHash extends Error {
+  readonly code = 'missing-turn-hash';
+}
+
+/**
+ * Plain facts of an exchange. Hashing every turn of every request costs as much as normalizing
+ * it, so only these turns are hashed: the first, the last three (a conversation's previous
+ * request usually ends two turns earlier) and the ones `facts.hashAt` was asked for already.
+ */
+export function plainTurnFacts(facts: TurnFacts): PlainTurnFacts {
+  const hashes: Record<number, string> = {};
+  const count = facts.count;
+  for (const i of [0, count - 3, count - 2, count - 1]) if (i >= 0 && i < count) hashes[i] = facts.hashAt(i);
+  const p: PlainTurnFacts = { count, hashes, firstPromptKeys: facts.firstPromptKeys(), startsFromSummary: facts.startsFromSummary(), asksForSummary: facts.asksForSummary(), handoffs: facts.handoffs() };
+  const known = (facts as { knownHashes?: () => [number, string][] }).knownHashes?.();
+  if (known) for (const [i, h] of known) hashes[i] = h;
+  const prompt = facts.prompt();
   if (prompt !== undefined) p.prompt = prompt;
   return p;
 }
@@ -507,7 +526,11 @@ export function plainTurnFacts(exchange: LlmExchange): PlainTurnFacts {
 export function factsFromPlain(p: PlainTurnFacts): TurnFacts {
   return {
     count: p.count,
-    hashAt: (i) => p.hashes[i]!,
+    hashAt: (i) => {
+      const h = p.hashes[i];
+      if (h === undefined) throw new MissingTurnHash(`turn ${i} was not hashed`);
+      return h;
+    },
     firstPromptKeys: () => p.firstPromptKeys,
     startsFromSummary: () => p.startsFromSummary,
     prompt: () => p.prompt,

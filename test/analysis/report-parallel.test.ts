@@ -52,6 +52,12 @@ function mixedCapture(file: string): void {
     lines.push(JSON.stringify(openaiChatRecord({ t: t + 20000, messages: [{ role: 'user', content: `Summarize ticket ${i}: naïve ünïcode ✓ 中文` }], answer: 'A retry on timeouts ✓.', usage: { prompt_tokens: 120, completion_tokens: 14 } })));
     // One Codex conversation whose turns are far apart in the file: the chain crosses ranges.
     lines.push(JSON.stringify(responses(t + 30000, 'codex-1', [msg('user', `step ${i}`)], `resp_${i}`, `did step ${i}`, i > 0 ? `resp_${i - 1}` : undefined)));
+    // A conversation that goes quiet and continues ranges later, four turns on: the range that
+    // continues it has not seen (or hashed) the turn its earlier request ended with.
+    const ask = { role: 'user' as const, content: 'Port the parser to Rust.' };
+    const step = (k: number) => [{ role: 'assistant' as const, content: `Step ${k} done.` }, { role: 'user' as const, content: `Go on with step ${k + 1}.` }];
+    if (i === 0) lines.push(JSON.stringify(anthropicRecord({ t: t + 50000, sessionId: 'quiet-one', pid: 6000, tools: ['Bash'], messages: [ask, { role: 'assistant', content: 'Where is it?' }], response: [{ type: 'text', text: 'Looking.' }], usage: { input_tokens: 5, output_tokens: 1 } })));
+    if (i === 5) lines.push(JSON.stringify(anthropicRecord({ t: t + 50000, sessionId: 'quiet-one', pid: 6000, tools: ['Bash'], messages: [ask, { role: 'assistant', content: 'Where is it?' }, { role: 'user', content: 'src/parse.ts' }, ...step(1), ...step(2)], response: [{ type: 'text', text: 'Done.' }], usage: { input_tokens: 50, output_tokens: 2 } })));
     if (i === 1) lines.push('not json at all');
     if (i === 2) lines.push('', '   ');
     if (i === 3) lines.push('{"v":2,"id":"x"}');

@@ -8,6 +8,7 @@ import type { UpstreamConnector } from '../engine/upstream.js';
 import { createProtocolSupport, type ProtocolSupportOptions } from '../engine/protocol-support.js';
 import type { CaptureRecord } from './record.js';
 import { Recorder, type RecorderOptions } from './recorder.js';
+import { capYoungGeneration } from './release-memory.js';
 import { CaptureWriter, localDate } from './writer.js';
 
 export interface CaptureProxyOptions extends RecorderOptions {
@@ -88,6 +89,7 @@ export async function startCaptureProxy(opts: CaptureProxyOptions = {}): Promise
     throw e;
   }
   support?.bind(proxy);
+  capYoungGeneration(); // a long-running proxy: see release-memory.ts
   if (opts.record !== false) recorder.attach(proxy);
   if (writer) recorder.on('record', (r: CaptureRecord) => writer.write(r));
   let closing: Promise<void> | undefined;

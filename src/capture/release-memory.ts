@@ -1,4 +1,6 @@
-// Gives back the memory of big bodies once their line is on disk. A body's chunks and its line
+// Keeps the capture proxy's memory flat. (1) Caps V8's young generation: under sustained load V8
+// doubles it up to 32 MB, though the proxy's short-lived garbage needs a few MB.
+// (2) Gives back the memory of big bodies once their line is on disk. A body's chunks and its line
 // are Buffers outside the V8 heap, freed only when V8 collects the objects that hold them; V8
 // collects for external memory only after ~64 MB more of it has piled up, and chunks held for a
 // whole exchange have been promoted to the old generation by then. So a run of 10 MB bodies grows
@@ -28,6 +30,36 @@ function collector(): Collect | null {
     collect = null;
   }
   return collect;
+}
+
+/** Young generation (both semi-spaces) V8 may grow to in the proxy process before growth stops. */
+const YOUNG_GENERATION_CAP = 8 * 1024 * 1024;
+let capping = false;
+
+/**
+ * Lets the young generation grow to YOUNG_GENERATION_CAP, then stops its growth. Its maximum is
+ * fixed when the process starts (--max-semi-space-size), but V8 reads the growth factor each time
+ * it grows, and a factor of 1 means no more growth. Best effort: a V8 that ignores the flag
+ * keeps its own sizing.
+ */
+export function capYoungGeneration(): void {
+  if (capping) return;
+  capping = true;
+  const check = (): boolean => {
+    const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    if (young && young.space_size < YOUNG_GENERATION_CAP) return false;
+    try {
+      v8.setFlagsFromString('--semi-space-growth-factor=1');
+    } catch {
+      // keep V8's sizing
+    }
+    return true;
+  };
+  if (check()) return;
+  const timer = setInterval(() => {
+    if (check()) clearInterval(timer);
+  }, 250);
+  timer.unref();
 }
 
 /** `bytes` of big-body Buffers just became garbage (their line was written). */

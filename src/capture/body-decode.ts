@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
-import { isUtf8Parts, LAZY_TEXT_MIN, lazyTextBody } from './lazy-text.js';
+import { EscapedText, LAZY_TEXT_MIN, lazyEscapedBody, lazyTextBody } from './lazy-text.js';
 import type { RecordBody } from './record.js';
 
 export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
@@ -126,6 +126,9 @@ export class BodyCollector {
    */
   private whole?: Buffer;
   private expected?: number;
+  /** A big identity body, JSON-escaped as it arrives (see lazy-text.ts). */
+  private escaping?: EscapedText;
+  private readonly announced?: number;
 
   constructor(
     private readonly contentEncoding: string | undefined,
@@ -134,6 +137,7 @@ export class BodyCollector {
     expectedSize?: number,
   ) {
     this.codings = parseContentEncoding(contentEncoding);
+    this.announced = expectedSize;
     // Only encoded bodies need their wire bytes joined (to decode); identity text is decoded from the chunks.
     if (this.codings.length && expectedSize !== undefined && expectedSize >= PREALLOC_MIN && expectedSize <= cap) this.expected = expectedSize;
   }
@@ -149,6 +153,14 @@ export class BodyCollector {
       this.expected = undefined;
     }
     this.wireSize += chunk.length;
+    if (this.escaping) {
+      if (this.wireSize <= this.cap) return this.escaping.write(chunk);
+      // Past the cap (rare): back to the raw bytes and the capped path.
+      this.chunks = [this.escaping.raw(), chunk];
+      this.escaping = undefined;
+      this.startStreaming();
+      return;
+    }
     if (this.stream) {
       this.stream.input.write(chunk);
       return;
@@ -160,6 +172,16 @@ export class BodyCollector {
     if (this.whole) this.unwhole(chunk.length); // more bytes than announced: back to a chunk list
     this.chunks.push(chunk);
     if (this.wireSize > this.cap) this.startStreaming();
+    else if (!this.codings.length && this.wireSize >= LAZY_TEXT_MIN) this.startEscaping();
+  }
+
+  /** A big identity body: escape it as it comes, so its chunks need not be kept. */
+  private startEscaping(): void {
+    // Room for the announced body plus some escapes; it grows if the text needs more.
+    const e = new EscapedText(Math.min(this.cap, Math.max(this.announced ?? 0, this.wireSize * 4)) + 64 * 1024);
+    for (const c of this.chunks) e.write(c);
+    this.chunks = [];
+    this.escaping = e;
   }
 
   /** Leave the single-buffer mode, keeping the bytes received before `incoming`. */
@@ -213,11 +235,13 @@ export class BodyCollector {
       this.chunks = [this.whole.subarray(0, this.wireSize)];
       this.whole = undefined;
     }
-    if (!this.stream && !this.codings.length && this.wireSize >= LAZY_TEXT_MIN && isUtf8Parts(this.chunks)) {
-      // A big text body stays its chunks: the text is decoded only if someone reads it.
-      const parts = this.chunks;
-      this.chunks = [];
-      return lazyTextBody(parts, { size: this.wireSize, ...meta });
+    if (this.escaping) {
+      // A big text body stays escaped bytes: the text is decoded only if someone reads it.
+      const e = this.escaping;
+      this.escaping = undefined;
+      const escaped = e.escaped();
+      if (escaped) return lazyEscapedBody(escaped, { size: this.wireSize, ...meta });
+      return this.build(sinkOf(e.raw(), this.cap), meta);
     }
     if (!this.stream && !this.codings.length && this.chunks.length > 1) {
       const text = utf8Text(this.chunks);

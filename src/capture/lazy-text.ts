@@ -10,6 +10,7 @@ import type { RecordBody } from './record.js';
 export const LAZY_TEXT_MIN = 256 * 1024;
 
 const partsOf = new WeakMap<RecordBody, Buffer[]>();
+const escapedOf = new WeakMap<RecordBody, Buffer>();
 
 /**
  * A record body whose `text` is decoded from `parts` (valid UTF-8, in order) when first read.
@@ -34,6 +35,33 @@ export function lazyTextBody(parts: Buffer[], rest: Omit<RecordBody, 'text' | 'b
   return body;
 }
 
+/**
+ * A record body whose text is held JSON-escaped (as it will appear in the capture line, without
+ * the quotes), decoded when first read. See lazyTextBody for the property's behaviour.
+ */
+export function lazyEscapedBody(escaped: Buffer, rest: Omit<RecordBody, 'text' | 'base64'>): RecordBody {
+  const body = {} as RecordBody;
+  let text: string | undefined;
+  Object.defineProperty(body, 'text', {
+    enumerable: true,
+    configurable: true,
+    get: () => (text ??= JSON.parse(`"${escaped.toString('utf8')}"`) as string),
+    set: (v: string) => {
+      Object.defineProperty(body, 'text', { value: v, enumerable: true, configurable: true, writable: true });
+      escapedOf.delete(body);
+    },
+  });
+  Object.assign(body, rest);
+  escapedOf.set(body, escaped);
+  return body;
+}
+
+/** The JSON-escaped text behind a lazy escaped body (undefined otherwise, or once the text was deleted). */
+export function escapedTextOf(body: RecordBody): Buffer | undefined {
+  const e = escapedOf.get(body);
+  return e && Object.prototype.hasOwnProperty.call(body, 'text') ? e : undefined;
+}
+
 /** The UTF-8 bytes behind a lazy body's text (undefined for plain bodies, or once the text was deleted). */
 export function utf8PartsOf(body: RecordBody): Buffer[] | undefined {
   const parts = partsOf.get(body);
@@ -42,25 +70,41 @@ export function utf8PartsOf(body: RecordBody): Buffer[] | undefined {
 
 /** Whether the chunks, joined, are valid UTF-8 (checked chunk by chunk, no joined copy). */
 export function isUtf8Parts(parts: readonly Buffer[]): boolean {
-  let carry: Buffer | undefined;
-  for (const part of parts) {
+  const check = new Utf8Check();
+  for (const part of parts) if (!check.push(part)) return false;
+  return check.end();
+}
+
+/** UTF-8 validity of a byte stream, fed chunk by chunk (a character may straddle two chunks). */
+export class Utf8Check {
+  private carry?: Buffer;
+  private ok = true;
+
+  /** False once the bytes so far cannot be valid UTF-8. */
+  push(part: Buffer): boolean {
+    if (!this.ok) return false;
     let c = part;
-    if (carry) {
+    if (this.carry) {
       // Complete the character cut at the previous boundary with this chunk's first bytes.
-      const need = sequenceLength(carry[0]!) - carry.length;
+      const need = sequenceLength(this.carry[0]!) - this.carry.length;
       if (need > c.length) {
-        carry = Buffer.concat([carry, c]);
-        continue;
+        this.carry = Buffer.concat([this.carry, c]);
+        return true;
       }
-      if (!isUtf8(Buffer.concat([carry, c.subarray(0, need)]))) return false;
+      if (!isUtf8(Buffer.concat([this.carry, c.subarray(0, need)]))) return (this.ok = false);
       c = c.subarray(need);
-      carry = undefined;
+      this.carry = undefined;
     }
     const cut = incompleteTail(c);
-    if (!isUtf8(cut === c.length ? c : c.subarray(0, cut))) return false;
-    if (cut < c.length) carry = Buffer.from(c.subarray(cut));
+    if (!isUtf8(cut === c.length ? c : c.subarray(0, cut))) return (this.ok = false);
+    if (cut < c.length) this.carry = Buffer.from(c.subarray(cut));
+    return true;
   }
-  return carry === undefined;
+
+  /** Whether the whole stream was valid UTF-8 (no character left unfinished). */
+  end(): boolean {
+    return this.ok && this.carry === undefined;
+  }
 }
 
 /** Bytes in the sequence a lead byte starts (1 for ASCII and for invalid leads: isUtf8 judges those). */
@@ -118,4 +162,61 @@ export function writeEscapedJson(parts: readonly Buffer[], out: Buffer, off: num
     if (p.length > run) off += p.copy(out, off, run, p.length);
   }
   return off;
+}
+
+/**
+ * A big identity body JSON-escaped as it arrives: the wire chunks can then die young, and the
+ * capture line is written around this one buffer with no further copy.
+ */
+export class EscapedText {
+  private out: Buffer;
+  private len = 0;
+  private readonly utf8 = new Utf8Check();
+
+  constructor(capacity: number) {
+    this.out = Buffer.allocUnsafe(Math.max(capacity, 64 * 1024));
+  }
+
+  write(chunk: Buffer): void {
+    this.utf8.push(chunk);
+    const need = escapedJsonLength([chunk]);
+    if (this.len + need > this.out.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.len + need, Math.ceil(this.out.length * 1.5)));
+      this.out.copy(grown, 0, 0, this.len);
+      this.out = grown;
+    }
+    this.len = writeEscapedJson([chunk], this.out, this.len);
+  }
+
+  /** The escaped text when the bytes were valid UTF-8; undefined for binary (then see raw()). */
+  escaped(): Buffer | undefined {
+    return this.utf8.end() ? this.out.subarray(0, this.len) : undefined;
+  }
+
+  /** The bytes as they came (escaping undone): for binary bodies and bodies past the cap. */
+  raw(): Buffer {
+    return unescapeJson(this.out.subarray(0, this.len));
+  }
+}
+
+const UNESCAPE: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 8, 0x74: 9, 0x6e: 10, 0x66: 12, 0x72: 13 };
+
+/** Undoes writeEscapedJson byte for byte (it only ever writes the escapes above and \u00XX). */
+export function unescapeJson(escaped: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(escaped.length);
+  let o = 0;
+  let run = 0;
+  for (let i = escaped.indexOf(0x5c); i >= 0 && i < escaped.length; i = escaped.indexOf(0x5c, run)) {
+    o += escaped.copy(out, o, run, i);
+    const e = escaped[i + 1]!;
+    if (e === 0x75) {
+      out[o++] = parseInt(escaped.toString('latin1', i + 2, i + 6), 16);
+      run = i + 6;
+    } else {
+      out[o++] = UNESCAPE[e]!;
+      run = i + 2;
+    }
+  }
+  o += escaped.copy(out, o, run);
+  return out.subarray(0, o);
 }

@@ -1,11 +1,11 @@
 // Append-only JSONL capture writer. Each record is serialized to one line and written with a
 // single write(2) on an O_APPEND descriptor, so several agenttap processes can append to the
 // same file without interleaving. `rotate: 'daily'` writes <name>-YYYY-MM-DD.jsonl.
-import { closeSync, mkdirSync, openSync, write as fsWrite, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writev as fsWritev, writeSync, constants as fsc } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { releaseBigBody } from './release-memory.js';
-import { escapedJsonLength, utf8PartsOf, writeEscapedJson } from './lazy-text.js';
+import { escapedJsonLength, escapedTextOf, utf8PartsOf, writeEscapedJson } from './lazy-text.js';
 import type { CaptureRecord, RecordBody } from './record.js';
 
 /** Lines at least this big hand their memory back once written. */
@@ -20,6 +20,19 @@ const SLICE = 32 * 1024;
 /** Stands in for a big body text while the rest of the record is stringified; no record holds it. */
 const MARKER = `\u0000agenttap-${randomBytes(8).toString('hex')}-`;
 
+/** What is left of `parts` after the first `written` bytes. */
+function remainder(parts: Buffer[], written: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (written >= p.length) written -= p.length;
+    else {
+      out.push(written ? p.subarray(written) : p);
+      written = 0;
+    }
+  }
+  return out;
+}
+
 /** A JSON text as a line. */
 function lineOf(json: string): Buffer {
   const buf = Buffer.allocUnsafe(Buffer.byteLength(json, 'utf8') + 1);
@@ -28,23 +41,34 @@ function lineOf(json: string): Buffer {
   return buf;
 }
 
-/** A body whose text goes into the line piece by piece: its UTF-8 bytes (lazy body) or a big string. */
+/** A body whose text goes into the line piece by piece: escaped already, its UTF-8 bytes, or a big string. */
 interface BigText {
   body: RecordBody;
+  escaped?: Buffer;
   parts?: Buffer[];
   text?: string;
 }
 
 /**
- * A record as one JSONL line, byte for byte what `JSON.stringify(record) + "\n"` gives. Sized
- * exactly and filled in place: no flattened `json + "\n"` copy, and not the 3×-length scratch
- * buffer Node allocates to write a string. A big body's text goes straight into the line: a lazy
- * body's bytes are JSON-escaped there (never becoming a string), a big string is escaped slice
- * by slice, so a 16 MB body is not also held as a 16 MB JSON string until the next major GC.
+ * A record as one JSONL line, byte for byte what `JSON.stringify(record) + "\n"` gives. See
+ * lineParts; this joins them (the writer itself writes the parts with one writev).
  */
 export function serializeLine(record: CaptureRecord): Buffer {
+  const parts = lineParts(record);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/**
+ * A record's line as buffers to write in order. A small record is one buffer, sized exactly and
+ * filled in place (no flattened `json + "\n"` copy, not the 3×-length scratch buffer Node
+ * allocates to write a string). A big body's text goes into the line without ever being a string:
+ * a body escaped as it arrived is written from its own buffer (no copy at all), a lazy body's
+ * bytes are JSON-escaped into one buffer, a big string is escaped slice by slice; so a 16 MB body
+ * is not also held as a 16 MB JSON string until the next major GC.
+ */
+export function lineParts(record: CaptureRecord): Buffer[] {
   const big = bigTexts(record);
-  if (!big.length) return lineOf(JSON.stringify(record));
+  if (!big.length) return [lineOf(JSON.stringify(record))];
   // The record with a marker in place of each big text (the original is left untouched).
   const stand = { ...record };
   big.forEach((b, i) => {
@@ -54,34 +78,34 @@ export function serializeLine(record: CaptureRecord): Buffer {
     stand[part] = { ...stand[part]!, body: body as unknown as RecordBody } as never;
   });
   const json = JSON.stringify(stand);
-  // The line is: outside[0] "text0" outside[1] "text1" … outside[n].
-  const outside: string[] = [];
+  // The line is: outside[0] "text0" outside[1] "text1" … outside[n] \n, quotes kept with the outsides.
+  const out: Buffer[] = [];
   let from = 0;
-  for (let i = 0; i < big.length; i++) {
+  big.forEach((b, i) => {
     const m = JSON.stringify(MARKER + i);
     const at = json.indexOf(m, from);
-    outside.push(json.slice(from, at));
-    from = at + m.length;
-  }
-  outside.push(json.slice(from));
-  let size = 1 + 2 * big.length;
-  for (const o of outside) size += Buffer.byteLength(o, 'utf8');
-  for (const b of big) {
-    if (b.parts) size += escapedJsonLength(b.parts);
-    else for (const s of escapedSlices(b.text!)) size += Buffer.byteLength(s, 'utf8') - 2;
-  }
+    out.push(Buffer.from(json.slice(from, at + 1), 'utf8'), escapedContent(b));
+    from = at + m.length - 1;
+  });
+  out.push(Buffer.from(json.slice(from) + '\n', 'utf8'));
+  return out;
+}
+
+/** A big text, JSON-escaped without its quotes. */
+function escapedContent(b: BigText): Buffer {
+  if (b.escaped) return b.escaped;
+  if (b.parts) return writeEscapedJsonBuffer(b.parts);
+  let size = 0;
+  for (const s of escapedSlices(b.text!)) size += Buffer.byteLength(s, 'utf8') - 2;
   const buf = Buffer.allocUnsafe(size);
   let off = 0;
-  outside.forEach((o, i) => {
-    off += buf.write(o, off, 'utf8');
-    if (i === big.length) return;
-    const b = big[i]!;
-    buf[off++] = 0x22;
-    if (b.parts) off = writeEscapedJson(b.parts, buf, off);
-    else for (const s of escapedSlices(b.text!)) off += buf.write(s.slice(1, -1), off, 'utf8');
-    buf[off++] = 0x22;
-  });
-  buf[off] = 0x0a;
+  for (const s of escapedSlices(b.text!)) off += buf.write(s.slice(1, -1), off, 'utf8');
+  return buf;
+}
+
+function writeEscapedJsonBuffer(parts: Buffer[]): Buffer {
+  const buf = Buffer.allocUnsafe(escapedJsonLength(parts));
+  writeEscapedJson(parts, buf, 0);
   return buf;
 }
 
@@ -90,6 +114,11 @@ function bigTexts(record: CaptureRecord): BigText[] {
   const out: BigText[] = [];
   for (const body of [record.request?.body, record.response?.body]) {
     if (!body) continue;
+    const escaped = escapedTextOf(body);
+    if (escaped) {
+      out.push({ body, escaped });
+      continue;
+    }
     const parts = utf8PartsOf(body);
     if (parts) out.push({ body, parts });
     else if (body.text && body.text.length > SLICED_TEXT_OVER) out.push({ body, text: body.text });
@@ -152,8 +181,8 @@ export class CaptureWriter {
    */
   private batch?: Buffer;
   private batchLen = 0;
-  /** Whole lines (big ones, and batches sealed behind them) waiting for their turn, in order. */
-  private queue: Buffer[] = [];
+  /** Whole lines (big ones, as their parts, and batches sealed behind them) waiting for their turn, in order. */
+  private queue: (Buffer | Buffer[])[] = [];
   private writing = false;
   private scheduled = false;
   private idle: (() => void)[] = [];
@@ -181,7 +210,7 @@ export class CaptureWriter {
   write(record: CaptureRecord): void {
     if (this.closed) return;
     this.records++;
-    if (bigTexts(record).length) this.enqueue(serializeLine(record));
+    if (bigTexts(record).length) this.enqueue(lineParts(record));
     else {
       const json = JSON.stringify(record);
       // At most 3 UTF-8 bytes per UTF-16 unit: a line that might not fit the batch goes alone.
@@ -205,7 +234,7 @@ export class CaptureWriter {
   }
 
   /** A whole line goes after everything written so far (the batch so far goes first). */
-  private enqueue(line: Buffer): void {
+  private enqueue(line: Buffer | Buffer[]): void {
     this.sealBatch();
     this.queue.push(line);
   }
@@ -237,7 +266,8 @@ export class CaptureWriter {
     this.writing = true;
     this.rotateIfDue();
     for (let line = this.queue.shift(); line; line = this.queue.shift()) {
-      if (line.length > SYNC_BYTES) return this.writeAll(line, 0); // continues with drain() when done
+      if (Array.isArray(line)) return this.writeAll(line); // continues with drain() when done
+      if (line.length > SYNC_BYTES) return this.writeAll([line]);
       this.writeNow(line, line.length);
     }
     if (this.batchLen) {
@@ -263,18 +293,19 @@ export class CaptureWriter {
     }
   }
 
-  private writeAll(buf: Buffer, offset: number): void {
-    // One write per line (or batch of whole lines); a short write (rare: signal, disk full)
-    // continues where it stopped.
-    fsWrite(this.fd, buf, offset, buf.length - offset, null, (err, n) => {
+  private writeAll(parts: Buffer[]): void {
+    // One writev(2) per line: atomic for O_APPEND like one write. A short write (rare: signal,
+    // disk full) continues where it stopped.
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    fsWritev(this.fd, parts, null, (err, n) => {
       if (err) {
         this.lastError = err;
         return this.drain();
       }
       this.bytes += n;
-      if (offset + n < buf.length) return this.writeAll(buf, offset + n);
-      // The line (and the body chunks it was built from) are garbage now: see release-memory.ts.
-      if (buf.length >= RELEASE_OVER) releaseBigBody(2 * buf.length);
+      if (n < total) return this.writeAll(remainder(parts, n));
+      // The line (and the body it was built from) are garbage now: see release-memory.ts.
+      if (total >= RELEASE_OVER) releaseBigBody(2 * total);
       this.drain();
     });
   }

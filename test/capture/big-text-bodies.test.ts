@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BodyCollector } from '../../src/capture/body-decode.js';
-import { isUtf8Parts, LAZY_TEXT_MIN, utf8PartsOf } from '../../src/capture/lazy-text.js';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { escapedTextOf, isUtf8Parts, LAZY_TEXT_MIN, unescapeJson, utf8PartsOf } from '../../src/capture/lazy-text.js';
 import type { CaptureRecord, RecordBody } from '../../src/capture/record.js';
 import { stripBodies } from '../../src/capture/recorder.js';
 import { CaptureWriter, serializeLine } from '../../src/capture/writer.js';
@@ -51,9 +53,9 @@ test('a big text body is kept as bytes, and its line is byte for byte JSON.strin
     const c = new BodyCollector(undefined);
     for (const part of cut(bytes, seed)) c.push(part);
     const body = (await c.finish())!;
-    assert.ok(utf8PartsOf(body), 'the body stays bytes until read');
+    assert.ok(escapedTextOf(body), 'the body stays (escaped) bytes until read');
     const line = serializeLine(record(body));
-    assert.ok(utf8PartsOf(body), 'writing the line does not decode it');
+    assert.ok(escapedTextOf(body), 'writing the line does not decode it');
     // Reading text decodes it; the line must equal the plain JSON of the same record.
     assert.equal(body.text, text);
     assert.equal(body.size, bytes.length);
@@ -68,6 +70,13 @@ test('a binary body, a body cut inside a character and a small body take the pla
   const b = (await c.finish())!;
   assert.equal(b.base64, binary.toString('base64'));
   assert.equal(utf8PartsOf(b), undefined);
+  assert.equal(escapedTextOf(b), undefined);
+
+  // Binary that is escaped on arrival (every control byte, quote and backslash) comes back exact.
+  const mixed = Buffer.from(Array.from({ length: LAZY_TEXT_MIN * 3 }, (_, i) => (i * 7919) % 256));
+  const m = new BodyCollector(undefined);
+  for (const part of cut(mixed, 5)) m.push(part);
+  assert.equal((await m.finish())!.base64, mixed.toString('base64'));
 
   const small = new BodyCollector(undefined);
   small.push(Buffer.from('{"a":"é"}'));
@@ -83,6 +92,26 @@ test('a binary body, a body cut inside a character and a small body take the pla
   assert.equal(cb.truncated, true);
   assert.equal(cb.text, 'é'.repeat(LAZY_TEXT_MIN / 2));
   assert.equal(serializeLine(record(cb)).toString(), JSON.stringify(record({ ...cb })) + '\n');
+});
+
+test('a body escaped on arrival that passes the cap keeps its head, the whole size and the sha256 of all of it', async () => {
+  const bytes = Buffer.from(trickyText(LAZY_TEXT_MIN * 6));
+  const cap = LAZY_TEXT_MIN * 2;
+  const c = new BodyCollector(undefined, cap);
+  for (const part of cut(bytes, 21)) c.push(part);
+  const b = (await c.finish())!;
+  assert.equal(b.truncated, true);
+  assert.equal(b.size, bytes.length);
+  assert.equal(b.sha256, createHash('sha256').update(bytes).digest('hex'));
+  assert.ok(bytes.toString('utf8').startsWith(b.text!));
+  assert.ok(Buffer.byteLength(b.text!) > cap - 4 && Buffer.byteLength(b.text!) <= cap);
+});
+
+test('unescapeJson undoes the escapes byte for byte', () => {
+  const all = Buffer.from(Array.from({ length: 256 * 4 }, (_, i) => i % 256));
+  const escaped = Buffer.from(JSON.stringify(all.toString('latin1')).slice(1, -1), 'utf8');
+  // JSON.stringify of a latin1 string writes bytes ≥ 0x80 as 2-byte UTF-8; compare on the string.
+  assert.equal(unescapeJson(escaped).toString('utf8'), all.toString('latin1'));
 });
 
 test('isUtf8Parts judges the joined bytes, wherever the chunks were cut', () => {
@@ -102,8 +131,10 @@ test('the metadata tier drops a lazy text, and the writer then writes none', asy
   const c = new BodyCollector(undefined);
   c.push(Buffer.alloc(LAZY_TEXT_MIN + 10, 'a'));
   const body = (await c.finish())!;
+  assert.ok(escapedTextOf(body));
   const r = record(body);
   stripBodies(r);
+  assert.equal(escapedTextOf(body), undefined);
   assert.equal('text' in body, false);
   assert.equal(serializeLine(r).toString(), JSON.stringify(r) + '\n');
   assert.ok(!serializeLine(r).toString().includes('aaaa'));
@@ -128,4 +159,17 @@ test('the capture writer writes lazy bodies between plain records, each line val
   assert.deepEqual(parsed.map((r) => r.request!.body!.text!.length), [5, text.length, 5]);
   assert.equal(parsed[1]!.request!.body!.text, text);
   dir.cleanup();
+});
+
+test('a big gzip body decodes to a lazy text whose line equals JSON.stringify of the record', async () => {
+  const text = trickyText(LAZY_TEXT_MIN * 3);
+  const wire = gzipSync(Buffer.from(text));
+  const c = new BodyCollector('gzip', undefined, wire.length);
+  for (const part of cut(wire, 17)) c.push(part);
+  const body = (await c.finish())!;
+  assert.ok(utf8PartsOf(body), 'decoded text stays bytes until read');
+  assert.equal(body.contentEncoding, 'gzip');
+  assert.equal(body.wireSize, wire.length);
+  const line = serializeLine(record(body)).toString('utf8');
+  assert.equal(line, JSON.stringify(record({ text, size: Buffer.byteLength(text), contentEncoding: 'gzip', wireSize: wire.length })) + '\n');
 });

@@ -128,7 +128,6 @@ export class BodyCollector {
   private expected?: number;
   /** A big identity body, JSON-escaped as it arrives (see lazy-text.ts). */
   private escaping?: EscapedText;
-  private readonly announced?: number;
 
   constructor(
     private readonly contentEncoding: string | undefined,
@@ -137,7 +136,6 @@ export class BodyCollector {
     expectedSize?: number,
   ) {
     this.codings = parseContentEncoding(contentEncoding);
-    this.announced = expectedSize;
     // Only encoded bodies need their wire bytes joined (to decode); identity text is decoded from the chunks.
     if (this.codings.length && expectedSize !== undefined && expectedSize >= PREALLOC_MIN && expectedSize <= cap) this.expected = expectedSize;
   }
@@ -177,8 +175,7 @@ export class BodyCollector {
 
   /** A big identity body: escape it as it comes, so its chunks need not be kept. */
   private startEscaping(): void {
-    // Room for the announced body plus some escapes; it grows if the text needs more.
-    const e = new EscapedText(Math.min(this.cap, Math.max(this.announced ?? 0, this.wireSize * 4)) + 64 * 1024);
+    const e = new EscapedText();
     for (const c of this.chunks) e.write(c);
     this.chunks = [];
     this.escaping = e;

@@ -10,7 +10,7 @@ import type { RecordBody } from './record.js';
 export const LAZY_TEXT_MIN = 256 * 1024;
 
 const partsOf = new WeakMap<RecordBody, Buffer[]>();
-const escapedOf = new WeakMap<RecordBody, Buffer>();
+const escapedOf = new WeakMap<RecordBody, Buffer[]>();
 
 /**
  * A record body whose `text` is decoded from `parts` (valid UTF-8, in order) when first read.
@@ -39,13 +39,13 @@ export function lazyTextBody(parts: Buffer[], rest: Omit<RecordBody, 'text' | 'b
  * A record body whose text is held JSON-escaped (as it will appear in the capture line, without
  * the quotes), decoded when first read. See lazyTextBody for the property's behaviour.
  */
-export function lazyEscapedBody(escaped: Buffer, rest: Omit<RecordBody, 'text' | 'base64'>): RecordBody {
+export function lazyEscapedBody(escaped: Buffer[], rest: Omit<RecordBody, 'text' | 'base64'>): RecordBody {
   const body = {} as RecordBody;
   let text: string | undefined;
   Object.defineProperty(body, 'text', {
     enumerable: true,
     configurable: true,
-    get: () => (text ??= JSON.parse(`"${escaped.toString('utf8')}"`) as string),
+    get: () => (text ??= JSON.parse(`"${Buffer.concat(escaped).toString('utf8')}"`) as string),
     set: (v: string) => {
       Object.defineProperty(body, 'text', { value: v, enumerable: true, configurable: true, writable: true });
       escapedOf.delete(body);
@@ -57,7 +57,7 @@ export function lazyEscapedBody(escaped: Buffer, rest: Omit<RecordBody, 'text' |
 }
 
 /** The JSON-escaped text behind a lazy escaped body (undefined otherwise, or once the text was deleted). */
-export function escapedTextOf(body: RecordBody): Buffer | undefined {
+export function escapedTextOf(body: RecordBody): Buffer[] | undefined {
   const e = escapedOf.get(body);
   return e && Object.prototype.hasOwnProperty.call(body, 'text') ? e : undefined;
 }
@@ -164,38 +164,54 @@ export function writeEscapedJson(parts: readonly Buffer[], out: Buffer, off: num
   return off;
 }
 
+/** Segment size of an escaped body: big enough for few writev parts, small enough that freeing one
+ * does not teach glibc to keep ten-megabyte holes (its mmap threshold follows the biggest block freed). */
+const SEGMENT = 1 << 20;
+
 /**
- * A big identity body JSON-escaped as it arrives: the wire chunks can then die young, and the
- * capture line is written around this one buffer with no further copy.
+ * A big identity body JSON-escaped as it arrives, into 1 MB segments: the wire chunks can then die
+ * young, and the capture line is written around the segments with no further copy.
  */
 export class EscapedText {
-  private out: Buffer;
+  private readonly done: Buffer[] = [];
+  private seg?: Buffer;
   private len = 0;
   private readonly utf8 = new Utf8Check();
-
-  constructor(capacity: number) {
-    this.out = Buffer.allocUnsafe(Math.max(capacity, 64 * 1024));
-  }
 
   write(chunk: Buffer): void {
     this.utf8.push(chunk);
     const need = escapedJsonLength([chunk]);
-    if (this.len + need > this.out.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.len + need, Math.ceil(this.out.length * 1.5)));
-      this.out.copy(grown, 0, 0, this.len);
-      this.out = grown;
+    if (need > SEGMENT / 2) {
+      // A huge chunk (rare: sockets deliver 16–64 KB) gets a part of its own.
+      this.close();
+      const own = Buffer.allocUnsafe(need);
+      writeEscapedJson([chunk], own, 0);
+      this.done.push(own);
+      return;
     }
-    this.len = writeEscapedJson([chunk], this.out, this.len);
+    if (!this.seg || this.len + need > this.seg.length) {
+      this.close();
+      this.seg = Buffer.allocUnsafe(SEGMENT);
+    }
+    this.len = writeEscapedJson([chunk], this.seg, this.len);
+  }
+
+  private close(): void {
+    if (this.seg && this.len) this.done.push(this.seg.subarray(0, this.len));
+    this.seg = undefined;
+    this.len = 0;
   }
 
   /** The escaped text when the bytes were valid UTF-8; undefined for binary (then see raw()). */
-  escaped(): Buffer | undefined {
-    return this.utf8.end() ? this.out.subarray(0, this.len) : undefined;
+  escaped(): Buffer[] | undefined {
+    this.close();
+    return this.utf8.end() ? this.done : undefined;
   }
 
   /** The bytes as they came (escaping undone): for binary bodies and bodies past the cap. */
   raw(): Buffer {
-    return unescapeJson(this.out.subarray(0, this.len));
+    this.close();
+    return unescapeJson(this.done.length === 1 ? this.done[0]! : Buffer.concat(this.done));
   }
 }
 

@@ -44,7 +44,7 @@ function lineOf(json: string): Buffer {
 /** A body whose text goes into the line piece by piece: escaped already, its UTF-8 bytes, or a big string. */
 interface BigText {
   body: RecordBody;
-  escaped?: Buffer;
+  escaped?: Buffer[];
   parts?: Buffer[];
   text?: string;
 }
@@ -84,7 +84,7 @@ export function lineParts(record: CaptureRecord): Buffer[] {
   big.forEach((b, i) => {
     const m = JSON.stringify(MARKER + i);
     const at = json.indexOf(m, from);
-    out.push(Buffer.from(json.slice(from, at + 1), 'utf8'), escapedContent(b));
+    out.push(Buffer.from(json.slice(from, at + 1), 'utf8'), ...escapedContent(b));
     from = at + m.length - 1;
   });
   out.push(Buffer.from(json.slice(from) + '\n', 'utf8'));
@@ -92,15 +92,15 @@ export function lineParts(record: CaptureRecord): Buffer[] {
 }
 
 /** A big text, JSON-escaped without its quotes. */
-function escapedContent(b: BigText): Buffer {
+function escapedContent(b: BigText): Buffer[] {
   if (b.escaped) return b.escaped;
-  if (b.parts) return writeEscapedJsonBuffer(b.parts);
+  if (b.parts) return [writeEscapedJsonBuffer(b.parts)];
   let size = 0;
   for (const s of escapedSlices(b.text!)) size += Buffer.byteLength(s, 'utf8') - 2;
   const buf = Buffer.allocUnsafe(size);
   let off = 0;
   for (const s of escapedSlices(b.text!)) off += buf.write(s.slice(1, -1), off, 'utf8');
-  return buf;
+  return [buf];
 }
 
 function writeEscapedJsonBuffer(parts: Buffer[]): Buffer {

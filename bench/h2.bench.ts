@@ -38,6 +38,8 @@ async function childMain(cfg: ChildConfig): Promise<void> {
     }
     if (m === 'close') void cp.close().then(() => process.exit(0));
   });
+  // A bench that died must not leave its proxy behind (it would hold the bench lock's fd).
+  process.on('disconnect', () => process.exit(1));
 }
 
 if (process.env[CHILD_ENV]) await childMain(JSON.parse(process.env[CHILD_ENV]) as ChildConfig);

@@ -125,42 +125,26 @@ function incompleteTail(b: Buffer): number {
   return b.length;
 }
 
-// JSON.stringify's escapes for the bytes below 0x20, '"' and '\'; every other byte of valid
-// UTF-8 is copied as is (valid UTF-8 holds no lone surrogates, the only other thing it escapes).
-const ESCAPE: (string | undefined)[] = Array.from({ length: 0x60 }, (_, i) => {
-  if (i === 0x22) return '\\"';
-  if (i === 0x5c) return '\\\\';
-  if (i >= 0x20) return undefined;
-  const short: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' };
-  return short[i] ?? `\\u${i.toString(16).padStart(4, '0')}`;
-});
+/**
+ * The bytes JSON-escaped as in a JSON string (without the quotes), as a Latin-1 string: one
+ * character per byte, so JSON.stringify escapes exactly the bytes below 0x20, '"' and '\\' and
+ * leaves every other byte (the parts of UTF-8 characters included) as it is. Native code all
+ * the way (Latin-1 decode, JSON.stringify's fast path), many times faster than a loop in JS.
+ */
+function escapedLatin1(bytes: Buffer): string {
+  return JSON.stringify(bytes.toString('latin1')).slice(1, -1);
+}
 
 /** Length in bytes of the parts' text as a JSON string body (without the quotes). */
 export function escapedJsonLength(parts: readonly Buffer[]): number {
   let n = 0;
-  for (const p of parts) {
-    n += p.length;
-    for (let i = 0; i < p.length; i++) {
-      const x = p[i]!;
-      if (x < 0x20 || x === 0x22 || x === 0x5c) n += ESCAPE[x]!.length - 1;
-    }
-  }
+  for (const p of parts) n += escapedLatin1(p).length;
   return n;
 }
 
 /** Writes the parts' text, JSON-escaped (no quotes), into `out` at `off`; returns the new offset. */
 export function writeEscapedJson(parts: readonly Buffer[], out: Buffer, off: number): number {
-  for (const p of parts) {
-    let run = 0;
-    for (let i = 0; i < p.length; i++) {
-      const x = p[i]!;
-      if (x >= 0x20 && x !== 0x22 && x !== 0x5c) continue;
-      if (i > run) off += p.copy(out, off, run, i);
-      off += out.write(ESCAPE[x]!, off, 'latin1');
-      run = i + 1;
-    }
-    if (p.length > run) off += p.copy(out, off, run, p.length);
-  }
+  for (const p of parts) off += out.write(escapedLatin1(p), off, 'latin1');
   return off;
 }
 
@@ -180,20 +164,19 @@ export class EscapedText {
 
   write(chunk: Buffer): void {
     this.utf8.push(chunk);
-    const need = escapedJsonLength([chunk]);
+    const escaped = escapedLatin1(chunk);
+    const need = escaped.length;
     if (need > SEGMENT / 2) {
       // A huge chunk (rare: sockets deliver 16–64 KB) gets a part of its own.
       this.close();
-      const own = Buffer.allocUnsafe(need);
-      writeEscapedJson([chunk], own, 0);
-      this.done.push(own);
+      this.done.push(Buffer.from(escaped, 'latin1'));
       return;
     }
     if (!this.seg || this.len + need > this.seg.length) {
       this.close();
       this.seg = Buffer.allocUnsafe(SEGMENT);
     }
-    this.len = writeEscapedJson([chunk], this.seg, this.len);
+    this.len += this.seg.write(escaped, this.len, 'latin1');
   }
 
   private close(): void {

@@ -102,12 +102,13 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
 
   // Client → upstream.
   const onData = (chunk: Buffer): void => {
-    events.emit('request-chunk', ex, chunk, since(ex));
+    const t = since(ex);
     if (held) {
       if (onWire) held = undefined;
       else held.push(chunk);
     }
     if (!upReq.write(chunk)) req.pause();
+    events.emit('request-chunk', ex, chunk, t);
   };
   req.on('data', onData);
   upReq.on('drain', () => req.resume());
@@ -176,7 +177,7 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
     });
     let corked = false;
     r.on('data', (chunk: Buffer) => {
-      events.emit('response-chunk', ex, chunk, since(ex));
+      const t = since(ex);
       // Cork for the rest of this tick: a response whose head, body and end arrive together
       // leaves in one write instead of three; a stream's chunk waits one tick at most.
       if (!corked) {
@@ -188,6 +189,8 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
         });
       }
       if (!res.write(chunk)) r.pause();
+      // Observers (the recorder) after the bytes are on their way: their work never delays them.
+      events.emit('response-chunk', ex, chunk, t);
     });
     r.on('end', () => {
       upstreamComplete = true;

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { uuidv7 } from '../../src/capture/ids.js';
 import type { CaptureRecord } from '../../src/capture/record.js';
 import { readRecords, type BadLine } from '../../src/capture/reader.js';
+import { writeAnnotation } from '../../src/analysis/annotations.js';
 import { eachChunkRecord, RangeReader } from '../../src/analysis/chunk-reader.js';
 import { writeReport, type ReportRenderer } from '../../src/analysis/report.js';
 import { HtmlReport } from '../../src/analysis/report-html.js';
@@ -95,9 +96,14 @@ test('the report prepared on worker threads is byte-identical to the one-thread 
   const dir = tempDir();
   const file = join(dir, 'mixed.jsonl');
   mixedCapture(file);
+  // Notes on a few exchanges (the inspector's annotations file) show in both.
+  const ids: string[] = [];
+  for await (const r of readRecords(file, { onBadLine: () => undefined })) ids.push(r.record.id);
+  for (const id of [ids[1]!, ids[20]!, ids[ids.length - 1]!]) writeAnnotation(file, id, `check ${id.slice(-4)} | *again*`);
   for (const renderer of [() => new MarkdownReport(), () => new HtmlReport()]) {
     const one = await report(file, renderer(), { workers: 0 });
     assert.match(one.text, /gpt-5-codex/);
+    assert.match(one.text, new RegExp(`check ${ids[20]!.slice(-4)}`));
     const readerBad: BadLine[] = [];
     for await (const _ of readRecords(file, { onBadLine: (b) => readerBad.push(b) }));
     assert.deepEqual(one.bad, readerBad);

@@ -4,7 +4,7 @@
 // file's first line, blank lines skipped, a bad line reported with its reason, an unterminated
 // last line reported as torn — but line numbers are relative to the range (1 = its first line),
 // since the lines before it are counted elsewhere.
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { fstatSync, readSync } from 'node:fs';
 import { parseRecordLine } from '../capture/reader.js';
 import type { CaptureRecord } from '../capture/record.js';
@@ -110,13 +110,33 @@ export class RangeReader {
 }
 
 /**
+ * UTF-8 text of bytes[from, to), decoded fast: ASCII bytes give the same string decoded as
+ * Latin-1, which is several times faster than UTF-8 decoding, and capture lines are ASCII but
+ * for a few characters (the redaction marker's "…", non-English text). So the line is halved
+ * until each piece is ASCII or short, cutting only before the first byte of a character; pieces
+ * of valid UTF-8 cut that way decode to the same characters. Invalid UTF-8 is decoded whole.
+ */
+export function decodeLine(bytes: Buffer, from: number, to: number): string {
+  const piece = bytes.subarray(from, to);
+  if (isAscii(piece)) return bytes.toString('latin1', from, to);
+  if (to - from <= 512 || !isUtf8(piece)) return bytes.toString('utf8', from, to);
+  return decodeHalves(bytes, from, to);
+}
+
+function decodeHalves(bytes: Buffer, from: number, to: number): string {
+  if (isAscii(bytes.subarray(from, to))) return bytes.toString('latin1', from, to);
+  if (to - from <= 512) return bytes.toString('utf8', from, to);
+  let mid = (from + to) >>> 1;
+  while (mid < to && (bytes[mid]! & 0xc0) === 0x80) mid++;
+  return decodeHalves(bytes, from, mid) + decodeHalves(bytes, mid, to);
+}
+
+/**
  * Calls onRecord for each valid record of the lines in `bytes` (which start at file offset
  * `begin`), onBad for each bad one; returns how many lines there were.
  */
 export function eachChunkRecord(bytes: Buffer, begin: number, onRecord: (r: ChunkRecord) => void, onBad: (b: ChunkBadLine) => void): ChunkLines {
-  // ASCII bytes decode to the same string as Latin-1 as UTF-8, and Latin-1 decoding is several
-  // times faster; one SIMD check covers the whole range (captures are mostly ASCII: JSON escapes).
-  const encoding = isAscii(bytes) ? 'latin1' : 'utf8';
+  const ascii = isAscii(bytes);
   let line = 0;
   let from = 0;
   while (from < bytes.length) {
@@ -125,7 +145,7 @@ export function eachChunkRecord(bytes: Buffer, begin: number, onRecord: (r: Chun
     if (!complete) nl = bytes.length;
     line++;
     const length = nl - from;
-    let text = bytes.toString(encoding, from, nl);
+    let text = ascii ? bytes.toString('latin1', from, nl) : decodeLine(bytes, from, nl);
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (begin === 0 && line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (NOT_BLANK.test(text)) {

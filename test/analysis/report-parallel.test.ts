@@ -4,14 +4,14 @@
 // and Responses-API chains that cross ranges still resolve.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { uuidv7 } from '../../src/capture/ids.js';
 import type { CaptureRecord } from '../../src/capture/record.js';
 import { readRecords, type BadLine } from '../../src/capture/reader.js';
 import { writeAnnotation } from '../../src/analysis/annotations.js';
-import { eachChunkRecord, RangeReader } from '../../src/analysis/chunk-reader.js';
+import { decodeLine, eachChunkRecord, RangeReader } from '../../src/analysis/chunk-reader.js';
 import { writeReport, type ReportRenderer } from '../../src/analysis/report.js';
 import { HtmlReport } from '../../src/analysis/report-html.js';
 import { MarkdownReport } from '../../src/analysis/report-md.js';
@@ -77,6 +77,17 @@ function mixedCapture(file: string): void {
   // CRLF line endings on some lines, a BOM on the first, and a torn last line.
   const text = '\ufeff' + lines.map((l, i) => (i % 5 === 0 ? `${l}\r\n` : `${l}\n`)).join('') + '{"v":1,"id":"torn';
   writeFileSync(file, text);
+  // Bytes that are not UTF-8 inside a record's string (the reader decodes them to U+FFFD), and a
+  // long record with non-ASCII characters throughout.
+  const odd = JSON.stringify(openaiChatRecord({ t: T + 10, messages: [{ role: 'user', content: 'caf\u00e9 XX' }], answer: 'ok', usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+  const at = Buffer.from(odd).indexOf('XX');
+  const bytes = Buffer.from(odd);
+  bytes[at] = 0xff;
+  bytes[at + 1] = 0xe2;
+  const long = JSON.stringify(openaiChatRecord({ t: T + 20, messages: [{ role: 'user', content: 'x'.repeat(3000) + ' naïve ✓ 中文 '.repeat(200) + 'y'.repeat(3000) }], answer: 'ok', usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+  const all = readFileSync(file);
+  const cut = all.indexOf(10, all.length >> 1) + 1;
+  writeFileSync(file, Buffer.concat([all.subarray(0, cut), bytes, Buffer.from(`\n${long}\n`), all.subarray(cut)]));
 }
 
 async function report(file: string, renderer: ReportRenderer, options: { workers: number; rangeBytes?: number }): Promise<{ text: string; bad: BadLine[] }> {
@@ -172,4 +183,28 @@ test('report on worker threads applies --registry and --pricing like the main th
   assert.match(threads.stdout, /Cost: \$160\.0000/); // 40 × (1M in × $2 + 0.5M out × $4)
   const strip = (s: string) => s.replace(/Generated at: \S+/, '');
   assert.equal(strip(threads.stdout), strip(one.stdout));
+});
+
+test('line decoding gives the same text as UTF-8 decoding for any bytes (ASCII, multi-byte, invalid)', () => {
+  const pieces = ['a', 'plain ascii text ', '…', 'é', '中文', '✓', '\u{1F600}', '"', '\\'];
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let round = 0; round < 300; round++) {
+    const parts: Buffer[] = [];
+    const len = rand(4000);
+    let size = 0;
+    while (size < len) {
+      const b = round % 2 === 0 && rand(50) === 0 ? Buffer.from([0x80 + rand(128)]) : Buffer.from(pieces[rand(pieces.length)]!.repeat(1 + rand(40)));
+      parts.push(b);
+      size += b.length;
+    }
+    const bytes = Buffer.concat(parts);
+    assert.equal(decodeLine(bytes, 0, bytes.length), bytes.toString('utf8'), `round ${round}`);
+    const from = rand(bytes.length + 1);
+    const to = from + rand(bytes.length - from + 1);
+    assert.equal(decodeLine(bytes, from, to), bytes.toString('utf8', from, to), `round ${round} slice`);
+  }
 });

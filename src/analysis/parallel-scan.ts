@@ -43,6 +43,8 @@ export interface ParallelScanOptions {
   progress?: string;
   /** Report views, finished in file order on this context. */
   views?: ViewContext;
+  /** Message row texts are cut to this many characters (what the renderer reads). */
+  rowTextChars?: number;
   workers?: number;
   /** Nominal bytes per range handed to a worker. */
   rangeBytes?: number;
@@ -77,7 +79,7 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
   const progress = options.progress ? createProgress(options.progress, bytes) : undefined;
   // The main thread's own LLM reader: deferred exchanges and redone views, in file order (chains resolve).
   const llmFacts = createLlmReader({ requests });
-  const setup: WorkerSetup = { file, requests, sessions, report: !!views, registryFiles: installedRegistryFiles(), pricingFiles: installedPricingFiles() };
+  const setup: WorkerSetup = { file, requests, sessions, report: !!views, rowTextChars: options.rowTextChars, registryFiles: installedRegistryFiles(), pricingFiles: installedPricingFiles() };
   const fd = openSync(file, 'r');
   const pool = new Map<string, string>();
   const workers: Worker[] = [];
@@ -144,6 +146,7 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
       for (const b of r.bad) onBad({ file, line: linesBefore + b.line, reason: b.reason });
       for (const p of r.items) {
         records++;
+        if (typeof p.keys === 'number') p.keys = r.items[p.keys]!.keys;
         const item = finishItem(p, linesBefore);
         if (options.onItem) await options.onItem(item);
       }
@@ -225,14 +228,14 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
     }
     const item: ParallelItem = { line, offset: p.offset, summary, hints, assignment };
     if (views) {
-      item.keys = p.keys!;
+      item.keys = p.keys as PayloadKeys;
       let view = views.finish(p.view!, assignment);
       if (!view) {
         // The conversation showed fewer messages than the worker could see: prepare the view again here.
         const record = reread(p, line);
         const { exchange } = llmFacts(record);
         const from = exchange ? views.messagesFrom(record.id, assignment, exchange.request.turns.length) : 0;
-        view = views.finish(prepareView({ record, summary, exchange }, from, (key) => views.needsSystemText(key)), assignment)!;
+        view = views.finish(prepareView({ record, summary, exchange }, from, (key) => views.needsSystemText(key), options.rowTextChars), assignment)!;
       }
       item.view = view;
     }

@@ -16,6 +16,8 @@ export interface PrepareOptions {
   sessions: boolean;
   /** Report data: payload keys and the prepared view. */
   report: boolean;
+  /** Message row texts cut to this many characters. */
+  rowTextChars?: number;
 }
 
 export interface PreparedItem {
@@ -27,7 +29,8 @@ export interface PreparedItem {
   summary?: ExchangeSummary;
   hints?: SessionHints;
   facts?: PlainTurnFacts;
-  keys?: PayloadKeys;
+  /** The payload keys, or the index (in the same range's items) of an item with the same keys. */
+  keys?: PayloadKeys | number;
   view?: PreparedView;
 }
 
@@ -75,7 +78,7 @@ export class RangePreparer {
         if (this.systemKeys.has(key)) return false;
         this.systemKeys.add(key);
         return true;
-      });
+      }, this.options.rowTextChars);
     }
     // After the local matching above, so the turns it hashed go along (the main thread matches the same heads).
     if (facts) item.facts = plainTurnFacts(facts);

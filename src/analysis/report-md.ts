@@ -28,9 +28,14 @@ export function mdText(text: string, max = 300): string {
   return escapeCell(text, max);
 }
 
+/** The characters of a text that mdText(text, max) reads at most. */
+export function cellSourceChars(max: number): number {
+  return max * 2 + 64;
+}
+
 function escapeCell(text: string, max: number): string {
   // Cut first: a 50 KB tool result must not be scanned whole for a 500-character cell.
-  let t = text.length > max * 2 + 64 ? text.slice(0, max * 2 + 64) : text;
+  let t = text.length > cellSourceChars(max) ? text.slice(0, cellSourceChars(max)) : text;
   if (/[\n\r\t]|\s\s/.test(t)) t = t.replace(/\s+/g, ' ');
   t = t.trim();
   if (t.length > max) t = `${t.slice(0, max - 1)}…`;
@@ -66,7 +71,12 @@ function usageRows(rows: StatsRow[]): (string | number)[][] {
 
 const USAGE_HEADER = ['key', 'requests', 'errors', 'input', 'output', 'cache read', 'cache write', 'reasoning', 'cost', 'latency p50', 'latency p95', 'ttft p50'];
 
+const MESSAGE_CELL = 500;
+
 export class MarkdownReport implements ReportRenderer {
+  /** A message row shows mdText(text, 500), which reads this much of the text. */
+  readonly messageTextChars = cellSourceChars(MESSAGE_CELL);
+
   exchange(v: ExchangeView): string {
     const out: string[] = [];
     const title = `#${v.n} ${v.method} ${v.url}`;
@@ -86,7 +96,7 @@ export class MarkdownReport implements ReportRenderer {
       else if (l.system) out.push(`\nSystem prompt: same as #${l.system.sameAs}\n`);
       const range = l.messagesFrom > 2 ? ` (messages 1–${l.messagesFrom - 1} as in the previous turn)` : l.messagesFrom === 2 ? ' (message 1 as in the previous turn)' : '';
       out.push(`\nMessages: ${l.messagesTotal}${range}\n\n`);
-      out.push(table(['#', 'role', 'type', 'content'], l.messages.map((m) => [m.index, m.role, mdText(m.type + (m.isError ? ' (error)' : ''), 60), mdText(m.text, 500)])));
+      out.push(table(['#', 'role', 'type', 'content'], l.messages.map((m) => [m.index, m.role, mdText(m.type + (m.isError ? ' (error)' : ''), 60), mdText(m.text, MESSAGE_CELL)])));
       if (l.tools && 'names' in l.tools) out.push(`\nTools (${l.tools.names.length}): ${l.tools.names.map((n) => `\`${n.replace(/`/g, '')}\``).join(', ')}\n`);
       else if (l.tools) out.push(`\nTools: the same ${l.tools.count} as #${l.tools.sameAs}\n`);
       out.push(`\n**Response**${l.stream ? ' (stream)' : ''}${l.stopReason ? ` · stop: ${mdText(l.stopReason, 40)}` : ''}\n`);

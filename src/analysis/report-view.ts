@@ -122,7 +122,7 @@ export function clipText(text: string, max: number): string {
 }
 
 /** The state-free part of an exchange's view; rows only for request turns from `rowsFrom`. */
-export function prepareView(item: Pick<ScanItem, 'record' | 'summary' | 'exchange'>, rowsFrom: number, withSystemText: boolean | ((key: string) => boolean)): PreparedView {
+export function prepareView(item: Pick<ScanItem, 'record' | 'summary' | 'exchange'>, rowsFrom: number, withSystemText: boolean | ((key: string) => boolean), rowTextChars = Infinity): PreparedView {
   const { record, summary, exchange } = item;
   const v: PreparedView = {
     id: record.id,
@@ -148,7 +148,12 @@ export function prepareView(item: Pick<ScanItem, 'record' | 'summary' | 'exchang
   const rows: PreparedRow[] = [];
   for (let i = rowsFrom; i < turns.length; i++) {
     const t = turns[i]!;
-    for (const b of t.blocks) rows.push(rowOf(i + 1, t.role, b));
+    for (const b of t.blocks) {
+      const r = rowOf(i + 1, t.role, b);
+      // A renderer that reads only the head of a row's text gets only that (less to copy between threads).
+      if (r.text.length > rowTextChars) r.text = r.text.slice(0, rowTextChars);
+      rows.push(r);
+    }
   }
   const llm: NonNullable<PreparedView['llm']> = { stream: exchange.stream, turns: turns.length, rowsFrom, rows, toolNames: exchange.request.tools.map((t) => t.name), events: [], text: '', thinking: '', toolCalls: [] };
   if (exchange.model) llm.model = exchange.model;

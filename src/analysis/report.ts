@@ -33,6 +33,8 @@ export interface ReportData {
 
 export interface ReportRenderer {
   exchange(view: ExchangeView): string;
+  /** Characters of a message row's text the renderer reads at most (rows are cut to it before they cross threads). */
+  readonly messageTextChars?: number;
   head(data: ReportData): string;
   sessionStart(session: Session, index: number): string;
   sessionEnd(): string;
@@ -82,6 +84,7 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
         workers,
         onBadLine: options.onBadLine,
         rangeBytes: options.rangeBytes,
+        rowTextChars: renderer.messageTextChars,
         onItem: async ({ summary, assignment, keys, view }) => {
           overview.addSummary(summary, keys!);
           await take(summary, assignment, view!);

@@ -49,12 +49,23 @@ port.on('message', (task: RangeTask | 'close') => {
   const llmFacts = createLlmReader(setup.requests ? { requests: true, defer: (d) => d.api === 'openai.responses' } : { requests: false });
   const preparer = new RangePreparer(llmFacts, setup);
   const items: PreparedItem[] = [];
+  // Most exchanges of a range share their payload keys: later ones name the first.
+  const keyShapes = new Map<string, number>();
   const bad: ChunkBadLine[] = [];
   const { bytes, begin } = reader.read(task.start, task.end);
   const { lines, stop } = eachChunkRecord(
     bytes,
     begin,
-    (r) => items.push(preparer.prepare(r)),
+    (r) => {
+      const item = preparer.prepare(r);
+      if (item.keys && typeof item.keys !== 'number') {
+        const shape = `${item.keys.request.join('\0')}\u0001${item.keys.response.join('\0')}`;
+        const first = keyShapes.get(shape);
+        if (first !== undefined) item.keys = first;
+        else keyShapes.set(shape, items.length);
+      }
+      items.push(item);
+    },
     (b) => bad.push(b),
   );
   const result: RangeResult = { index: task.index, items, bad, lines, stop };

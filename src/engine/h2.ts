@@ -459,11 +459,14 @@ class H2Exchange {
     }
     const resume = () => stream.resume();
     stream.on('data', (chunk: Buffer) => {
-      proxy.emit('request-chunk', ex, chunk, since(ex));
+      // Written on first, then shown to observers (with its arrival time): recording never
+      // delays a byte.
+      const t = since(ex);
       if (!upstream.write(chunk)) {
         stream.pause();
         upstream.once('drain', resume);
       }
+      proxy.emit('request-chunk', ex, chunk, t);
     });
     stream.on('end', () => {
       proxy.emit('request-end', ex, since(ex));
@@ -474,11 +477,12 @@ class H2Exchange {
 
   /** One response chunk to the client; upstream paused until the client's side drains. */
   private forwardChunk(chunk: Buffer, upstream: Readable): void {
-    this.proxy.emit('response-chunk', this.ex, chunk, since(this.ex));
+    const t = since(this.ex);
     if (!this.stream.write(chunk)) {
       upstream.pause();
       this.stream.once('drain', () => upstream.resume());
     }
+    this.proxy.emit('response-chunk', this.ex, chunk, t);
   }
 
   /** The response head to the client, from the upstream's raw headers (h2 or h1). */

@@ -135,7 +135,7 @@ export async function writeReport(file: string, renderer: ReportRenderer, out: W
       }
       yield { text: renderer.tail(data) };
     }
-    const BATCH = 256;
+    const BATCH = 4096;
     let slice: (string | { text: string })[] = [];
     const flush = async () => {
       const got = await fragments.get(slice.filter((x): x is string => typeof x === 'string'));

@@ -214,6 +214,7 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
     const summary = p.summary!;
     internSummary(summary);
     const hints = p.hints ?? {};
+    if (hints.user !== undefined) hints.user = intern(hints.user);
     let assignment: Assignment = {};
     if (sessions) {
       try {

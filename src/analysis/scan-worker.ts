@@ -1,7 +1,7 @@
 // Worker thread of a parallel analysis pass: reads the byte ranges the main thread hands it,
 // prepares each record (prepare.ts) and posts the range's prepared items, bad lines and line
 // count back. Installs the same --registry/--pricing files as the main thread first.
-import { closeSync, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { usePricingFile } from '../llm/pricing.js';
 import { useRegistryFiles } from '../llm/registry.js';
@@ -38,12 +38,8 @@ const fd = openSync(setup.file, 'r');
 const reader = new RangeReader(fd);
 const port = parentPort!;
 
-port.on('message', (task: RangeTask | 'close') => {
-  if (task === 'close') {
-    closeSync(fd);
-    port.close();
-    return;
-  }
+// The main thread terminates this thread when it has what it needs (the file closes with it).
+port.on('message', (task: RangeTask) => {
   // A fresh reader and preparer per range: nothing carries over from ranges this thread did before.
   // Responses-API chains need every earlier exchange of the file: the main thread does those.
   const llmFacts = createLlmReader(setup.requests ? { requests: true, defer: (d) => d.api === 'openai.responses' } : { requests: false });

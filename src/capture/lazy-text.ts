@@ -180,7 +180,9 @@ export class EscapedText {
   }
 
   private close(): void {
-    if (this.seg && this.len) this.done.push(this.seg.subarray(0, this.len));
+    // A mostly empty last segment is copied out: a record someone keeps (the live UI) should not
+    // hold a megabyte for a few hundred kilobytes of text.
+    if (this.seg && this.len) this.done.push(this.len < SEGMENT / 2 ? Buffer.from(this.seg.subarray(0, this.len)) : this.seg.subarray(0, this.len));
     this.seg = undefined;
     this.len = 0;
   }

@@ -171,6 +171,17 @@ function openAppend(file: string): number {
   }
 }
 
+/** Small lines wait at most this long to share a write (the live view gets records at once: only the file lags). */
+const FLUSH_MS = 5;
+
+const openWriters = new Set<CaptureWriter>();
+let exitHooked = false;
+
+function flushOpenWriters(): void {
+  for (const w of openWriters) w.flushSync();
+  openWriters.clear();
+}
+
 export class CaptureWriter {
   private fd: number;
   private date: string;
@@ -184,7 +195,8 @@ export class CaptureWriter {
   /** Whole lines (big ones, as their parts, and batches sealed behind them) waiting for their turn, in order. */
   private queue: (Buffer | Buffer[])[] = [];
   private writing = false;
-  private scheduled = false;
+  /** The pending write of the batch (small lines wait up to FLUSH_MS to share it). */
+  private timer?: NodeJS.Timeout;
   private idle: (() => void)[] = [];
   private closed = false;
   records = 0;
@@ -196,6 +208,9 @@ export class CaptureWriter {
     this.date = localDate(this.now());
     this.file = options.rotate === 'daily' ? rotatedName(options.file, this.date) : options.file;
     this.fd = openAppend(this.file);
+    if (!exitHooked) process.on('exit', flushOpenWriters);
+    exitHooked = true;
+    openWriters.add(this);
   }
 
   private now(): Date {
@@ -223,13 +238,12 @@ export class CaptureWriter {
         batch[this.batchLen++] = 0x0a;
       }
     }
-    // Records finishing in the same event-loop turn share one write.
-    if (!this.writing && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
+    // Records finishing within a few ms share one write; a big line goes at once.
+    if (!this.writing && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
         if (!this.writing) this.drain();
-      });
+      }, this.queue.length ? 0 : FLUSH_MS);
     }
   }
 
@@ -312,14 +326,33 @@ export class CaptureWriter {
 
   /** Resolves once every queued line is on disk (in the kernel). */
   flush(): Promise<void> {
-    if (!this.writing && !this.scheduled && !this.queue.length && !this.batchLen) return Promise.resolve();
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      if (!this.writing) this.drain();
+    }
+    if (!this.writing && !this.queue.length && !this.batchLen) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
+  }
+
+  /** At process exit (no event loop left): whatever waits is written now, in order. */
+  flushSync(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const line of this.queue.splice(0)) {
+      const b = Array.isArray(line) ? Buffer.concat(line) : line;
+      this.writeNow(b, b.length);
+    }
+    if (this.batchLen) this.writeNow(this.batch!, this.batchLen);
+    this.batchLen = 0;
   }
 
   async close(): Promise<void> {
     await this.flush();
     if (this.closed) return;
     this.closed = true;
+    openWriters.delete(this);
     closeSync(this.fd);
   }
 }

@@ -53,6 +53,27 @@ test('four processes appending to one capture file never interleave lines', asyn
   }
 });
 
+test('records still waiting to share a write reach the file when the process exits without closing the writer', async () => {
+  const d = tempDir();
+  try {
+    const file = d.file('exit.jsonl');
+    const code = `
+      import { CaptureWriter } from ${JSON.stringify(writerModule)};
+      const w = new CaptureWriter({ file: ${JSON.stringify(file)} });
+      for (let i = 0; i < 3; i++) w.write({ v: 1, id: 'e' + i, kind: 'http', mode: 'forward', startedAt: new Date().toISOString(), server: { host: 'h', port: 1, tls: true }, error: null });
+      w.write({ v: 1, id: 'big', kind: 'http', mode: 'forward', startedAt: new Date().toISOString(), server: { host: 'h', port: 1, tls: true }, error: null, labels: { pad: 'x'.repeat(100000) } });
+      w.write({ v: 1, id: 'last', kind: 'http', mode: 'forward', startedAt: new Date().toISOString(), server: { host: 'h', port: 1, tls: true }, error: null });
+      process.exit(0);
+    `;
+    const exit = await new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: 'inherit' }).on('exit', resolve));
+    assert.equal(exit, 0);
+    const records = await readAllRecords(file);
+    assert.deepEqual(records.map((r) => r.id), ['e0', 'e1', 'e2', 'big', 'last']);
+  } finally {
+    d.cleanup();
+  }
+});
+
 test('--rotate daily starts <name>-YYYY-MM-DD.jsonl when the day changes', async () => {
   const d = tempDir();
   try {

@@ -13,47 +13,39 @@ const partsOf = new WeakMap<RecordBody, Buffer[]>();
 const escapedOf = new WeakMap<RecordBody, Buffer[]>();
 
 /**
- * A record body whose `text` is decoded from `parts` (valid UTF-8, in order) when first read.
+ * A record body whose `text` is `decode()`d when first read, its bytes registered in `store`.
  * The property is enumerable, so spreads and JSON.stringify see it like a plain one, and
  * configurable, so the metadata tier can delete it.
  */
-export function lazyTextBody(parts: Buffer[], rest: Omit<RecordBody, 'text' | 'base64'>): RecordBody {
+function lazyBody(decode: () => string, rest: Omit<RecordBody, 'text' | 'base64'>, store: WeakMap<RecordBody, Buffer[]>, bytes: Buffer[]): RecordBody {
   const body = {} as RecordBody;
   let text: string | undefined;
   Object.defineProperty(body, 'text', {
     enumerable: true,
     configurable: true,
-    get: () => (text ??= parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8')),
+    get: () => (text ??= decode()),
     set: (v: string) => {
       // Someone replaced the text (a redaction pass): it is a plain value from now on.
       Object.defineProperty(body, 'text', { value: v, enumerable: true, configurable: true, writable: true });
-      partsOf.delete(body);
+      store.delete(body);
     },
   });
   Object.assign(body, rest);
-  partsOf.set(body, parts);
+  store.set(body, bytes);
   return body;
+}
+
+/** A record body whose `text` is decoded from `parts` (valid UTF-8, in order) when first read. */
+export function lazyTextBody(parts: Buffer[], rest: Omit<RecordBody, 'text' | 'base64'>): RecordBody {
+  return lazyBody(() => (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8'), rest, partsOf, parts);
 }
 
 /**
  * A record body whose text is held JSON-escaped (as it will appear in the capture line, without
- * the quotes), decoded when first read. See lazyTextBody for the property's behaviour.
+ * the quotes), decoded when first read.
  */
 export function lazyEscapedBody(escaped: Buffer[], rest: Omit<RecordBody, 'text' | 'base64'>): RecordBody {
-  const body = {} as RecordBody;
-  let text: string | undefined;
-  Object.defineProperty(body, 'text', {
-    enumerable: true,
-    configurable: true,
-    get: () => (text ??= JSON.parse(`"${Buffer.concat(escaped).toString('utf8')}"`) as string),
-    set: (v: string) => {
-      Object.defineProperty(body, 'text', { value: v, enumerable: true, configurable: true, writable: true });
-      escapedOf.delete(body);
-    },
-  });
-  Object.assign(body, rest);
-  escapedOf.set(body, escaped);
-  return body;
+  return lazyBody(() => JSON.parse(`"${Buffer.concat(escaped).toString('utf8')}"`) as string, rest, escapedOf, escaped);
 }
 
 /** The JSON-escaped text behind a lazy escaped body (undefined otherwise, or once the text was deleted). */

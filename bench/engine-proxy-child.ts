@@ -34,3 +34,5 @@ process.on('message', (m: string) => {
   }
   if (m === 'close') void cp.close().then(() => process.exit(0));
 });
+// The bench died (crashed or killed): never outlive it holding ports and the bench lock.
+process.on('disconnect', () => process.exit(0));

@@ -15,3 +15,4 @@ const server = net.createServer({ noDelay: true }, (client) => {
 });
 server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as net.AddressInfo).port }));
 process.on('message', () => process.exit(0));
+process.on('disconnect', () => process.exit(0)); // the bench died: never outlive it

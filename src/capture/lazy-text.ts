@@ -60,13 +60,6 @@ export function utf8PartsOf(body: RecordBody): Buffer[] | undefined {
   return parts && Object.prototype.hasOwnProperty.call(body, 'text') ? parts : undefined;
 }
 
-/** Whether the chunks, joined, are valid UTF-8 (checked chunk by chunk, no joined copy). */
-export function isUtf8Parts(parts: readonly Buffer[]): boolean {
-  const check = new Utf8Check();
-  for (const part of parts) if (!check.push(part)) return false;
-  return check.end();
-}
-
 /** UTF-8 validity of a byte stream, fed chunk by chunk (a character may straddle two chunks). */
 export class Utf8Check {
   private carry?: Buffer;
@@ -127,19 +120,6 @@ function escapedLatin1(bytes: Buffer): string {
   return JSON.stringify(bytes.toString('latin1')).slice(1, -1);
 }
 
-/** Length in bytes of the parts' text as a JSON string body (without the quotes). */
-export function escapedJsonLength(parts: readonly Buffer[]): number {
-  let n = 0;
-  for (const p of parts) n += escapedLatin1(p).length;
-  return n;
-}
-
-/** Writes the parts' text, JSON-escaped (no quotes), into `out` at `off`; returns the new offset. */
-export function writeEscapedJson(parts: readonly Buffer[], out: Buffer, off: number): number {
-  for (const p of parts) off += out.write(escapedLatin1(p), off, 'latin1');
-  return off;
-}
-
 /** Segment size of an escaped body: big enough for few writev parts, small enough that freeing one
  * does not teach glibc to keep ten-megabyte holes (its mmap threshold follows the biggest block freed). */
 const SEGMENT = 1 << 20;
@@ -194,7 +174,7 @@ export class EscapedText {
 
 const UNESCAPE: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 8, 0x74: 9, 0x6e: 10, 0x66: 12, 0x72: 13 };
 
-/** Undoes writeEscapedJson byte for byte (it only ever writes the escapes above and \u00XX). */
+/** Undoes escapedLatin1 byte for byte (JSON.stringify only writes the short escapes above and \u00XX). */
 export function unescapeJson(escaped: Buffer): Buffer {
   const out = Buffer.allocUnsafe(escaped.length);
   let o = 0;
@@ -212,4 +192,11 @@ export function unescapeJson(escaped: Buffer): Buffer {
   }
   o += escaped.copy(out, o, run);
   return out.subarray(0, o);
+}
+
+/** The parts' text JSON-escaped (no quotes), as EscapedText segments: no string as big as the text. */
+export function escapeJsonBytes(parts: readonly Buffer[]): Buffer[] {
+  const e = new EscapedText();
+  for (const p of parts) for (let at = 0; at < p.length; at += 64 * 1024) e.write(p.subarray(at, at + 64 * 1024));
+  return e.escaped() ?? [];
 }

@@ -146,8 +146,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       // An observer's bug must not lose the exchange.
     }
     const f: InFlight = { ex, partial, resChunks: [] };
-    const extra = Object.keys(partial).filter((k) => !STANDARD_KEYS.has(k));
-    if (extra.length) f.extraKeys = extra;
+    if (this.options.annotate) {
+      // Only an annotate hook can add keys of its own.
+      const extra = Object.keys(partial).filter((k) => !STANDARD_KEYS.has(k));
+      if (extra.length) f.extraKeys = extra;
+    }
     this.inFlight.set(ex.id, f);
     if (this.listenerCount('update')) this.emit('update', { id: ex.id, stage: 'start', record: this.snapshot(f) });
   }

@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, writev as fsWritev, writeSync, constant
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { releaseBigBody } from './release-memory.js';
-import { escapedJsonLength, escapedTextOf, utf8PartsOf, writeEscapedJson } from './lazy-text.js';
+import { escapedTextOf, escapeJsonBytes, utf8PartsOf } from './lazy-text.js';
 import type { CaptureRecord, RecordBody } from './record.js';
 
 /** Lines at least this big hand their memory back once written. */
@@ -66,8 +66,7 @@ export function serializeLine(record: CaptureRecord): Buffer {
  * bytes are JSON-escaped into one buffer, a big string is escaped slice by slice; so a 16 MB body
  * is not also held as a 16 MB JSON string until the next major GC.
  */
-export function lineParts(record: CaptureRecord): Buffer[] {
-  const big = bigTexts(record);
+export function lineParts(record: CaptureRecord, big = bigTexts(record)): Buffer[] {
   if (!big.length) return [lineOf(JSON.stringify(record))];
   // The record with a marker in place of each big text (the original is left untouched).
   const stand = { ...record };
@@ -94,19 +93,13 @@ export function lineParts(record: CaptureRecord): Buffer[] {
 /** A big text, JSON-escaped without its quotes. */
 function escapedContent(b: BigText): Buffer[] {
   if (b.escaped) return b.escaped;
-  if (b.parts) return [writeEscapedJsonBuffer(b.parts)];
+  if (b.parts) return escapeJsonBytes(b.parts);
   let size = 0;
   for (const s of escapedSlices(b.text!)) size += Buffer.byteLength(s, 'utf8') - 2;
   const buf = Buffer.allocUnsafe(size);
   let off = 0;
   for (const s of escapedSlices(b.text!)) off += buf.write(s.slice(1, -1), off, 'utf8');
   return [buf];
-}
-
-function writeEscapedJsonBuffer(parts: Buffer[]): Buffer {
-  const buf = Buffer.allocUnsafe(escapedJsonLength(parts));
-  writeEscapedJson(parts, buf, 0);
-  return buf;
 }
 
 /** The bodies whose text goes into the line piece by piece. */
@@ -225,7 +218,8 @@ export class CaptureWriter {
   write(record: CaptureRecord): void {
     if (this.closed) return;
     this.records++;
-    if (bigTexts(record).length) this.enqueue(lineParts(record));
+    const big = bigTexts(record);
+    if (big.length) this.enqueue(lineParts(record, big));
     else {
       const json = JSON.stringify(record);
       // At most 3 UTF-8 bytes per UTF-16 unit: a line that might not fit the batch goes alone.

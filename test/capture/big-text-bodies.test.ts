@@ -6,11 +6,17 @@ import { readFileSync } from 'node:fs';
 import { BodyCollector } from '../../src/capture/body-decode.js';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { escapedTextOf, isUtf8Parts, LAZY_TEXT_MIN, unescapeJson, utf8PartsOf } from '../../src/capture/lazy-text.js';
+import { escapedTextOf, LAZY_TEXT_MIN, unescapeJson, Utf8Check, utf8PartsOf } from '../../src/capture/lazy-text.js';
 import type { CaptureRecord, RecordBody } from '../../src/capture/record.js';
 import { stripBodies } from '../../src/capture/recorder.js';
 import { CaptureWriter, serializeLine } from '../../src/capture/writer.js';
 import { tempDir } from '../support/temp-home.js';
+
+/** Whether the chunks, joined, are valid UTF-8, fed to one Utf8Check. */
+function isUtf8Parts(parts: readonly Buffer[]): boolean {
+  const check = new Utf8Check();
+  return parts.every((p) => check.push(p)) && check.end();
+}
 
 /** Text with every kind of byte JSON cares about, several MB long: quotes, backslashes, controls, multi-byte. */
 function trickyText(bytes: number): string {
@@ -114,7 +120,7 @@ test('unescapeJson undoes the escapes byte for byte', () => {
   assert.equal(unescapeJson(escaped).toString('utf8'), all.toString('latin1'));
 });
 
-test('isUtf8Parts judges the joined bytes, wherever the chunks were cut', () => {
+test('Utf8Check judges the joined bytes, wherever the chunks were cut', () => {
   const good = Buffer.from(trickyText(200_000));
   for (const seed of [3, 5, 9, 11]) assert.equal(isUtf8Parts(cut(good, seed)), true);
   // One byte at a time: every multi-byte character is split.

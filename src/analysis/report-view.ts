@@ -77,26 +77,10 @@ export interface PreparedRow extends MessageRow {
  * ViewContext.finish, which adds the numbering, "same as #n" references and the messages that
  * are new in their conversation.
  */
-export interface PreparedView {
-  id: string;
-  method: string;
-  url: string;
-  status?: number;
-  startedAt: string;
-  durationMs?: number;
-  ttfbMs?: number;
-  error?: string;
-  requestHeaders: HeaderList;
-  responseHeaders: HeaderList;
-  requestBody?: string;
-  responseBody?: string;
-  responseBodySize?: number;
-  llm?: {
-    model?: string;
-    provider?: string;
-    api?: string;
-    agent?: string;
-    stream: boolean;
+type ExchangeLlmView = NonNullable<ExchangeView['llm']>;
+
+export interface PreparedView extends Omit<ExchangeView, 'n' | 'annotation' | 'llm'> {
+  llm?: Pick<ExchangeLlmView, 'model' | 'provider' | 'api' | 'agent' | 'stream' | 'events' | 'text' | 'thinking' | 'toolCalls' | 'usage' | 'costUsd' | 'stopReason' | 'error'> & {
     /** Request messages (turns). */
     turns: number;
     /** Rows are given for turns from this (0-based) index on. */
@@ -106,14 +90,6 @@ export interface PreparedView {
     systemKey?: string;
     systemText?: string;
     toolNames: string[];
-    events: [string, number][];
-    text: string;
-    thinking: string;
-    toolCalls: ToolCallView[];
-    usage?: Usage;
-    costUsd?: number;
-    stopReason?: string;
-    error?: string;
   };
 }
 

@@ -19,7 +19,7 @@ import { createLlmReader } from './llm-layer.js';
 import type { PreparedItem } from './prepare.js';
 import { createProgress } from './progress.js';
 import { prepareView, type ExchangeView, type ViewContext } from './report-view.js';
-import { EmptyCaptureError, type ScanResult } from './scan.js';
+import { EmptyCaptureError, type ScanOptions, type ScanResult } from './scan.js';
 import type { RangeResult, RangeTask, WorkerSetup } from './scan-worker.js';
 import { factsFromPlain, MissingTurnHash, SessionTracker, turnFactsOf, type Assignment } from './sessions.js';
 
@@ -34,13 +34,8 @@ export interface ParallelItem {
   view?: ExchangeView;
 }
 
-export interface ParallelScanOptions {
-  gapSeconds?: number;
+export interface ParallelScanOptions extends Omit<ScanOptions, 'onItem'> {
   onItem?(item: ParallelItem): void | Promise<void>;
-  onBadLine?(bad: BadLine): void;
-  requests?: boolean;
-  sessions?: boolean;
-  progress?: string;
   /** Report views, finished in file order on this context. */
   views?: ViewContext;
   /** Message row texts are cut to this many characters (what the renderer reads). */

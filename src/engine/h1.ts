@@ -7,6 +7,7 @@ import https from 'node:https';
 import type tls from 'node:tls';
 import type { RecordError } from '../capture/record.js';
 import { headerPairs, newExchange, since, type Exchange, type ExchangeEvents } from './exchange.js';
+import { originKey } from './h1-pool.js';
 import { h2OnlyAfterBodySent, HTTP1_ALPN, type H1ToH2Bridge } from './h1-to-h2.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { RequestRoute } from './request-route.js';
@@ -17,6 +18,8 @@ export interface ForwardDeps {
   connector: UpstreamConnector;
   /** Origins that speak only HTTP/2 get h1 requests over h2 (h1-to-h2.ts). */
   h2Upstream?: H1ToH2Bridge;
+  /** Plain origins seen answering in HTTP/1.1 (h1-wire.ts reaches only those): learned here too. */
+  knownH1?: Set<string>;
 }
 
 export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse, route: RequestRoute, deps: ForwardDeps): Exchange {
@@ -159,6 +162,7 @@ export function forwardHttp1(req: http.IncomingMessage, res: http.ServerResponse
   // Upstream → client.
   upReq.on('response', (r) => {
     upRes = r;
+    if (!target.tls) deps.knownH1?.add(originKey(target));
     const t = since(ex);
     ex.timing.ttfbMs = t;
     events.emit('response-head', ex, { status: r.statusCode ?? 0, statusText: r.statusMessage, httpVersion: r.httpVersion, headers: headerPairs(r.rawHeaders) }, t);

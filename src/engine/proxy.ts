@@ -9,6 +9,8 @@ import type { RecordClient } from '../capture/record.js';
 import type { CertificateAuthority } from './cert-authority.js';
 import { headerPairs, newExchange, type ExchangeEvents } from './exchange.js';
 import { forwardHttp1 } from './h1.js';
+import { Http1Pool } from './h1-pool.js';
+import { serveHttp1Wire, type WireDeps } from './h1-wire.js';
 import type { H1ToH2Bridge } from './h1-to-h2.js';
 import type { MapRemoteRule } from './map-remote.js';
 import { parseAuthority, routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
@@ -67,6 +69,11 @@ export interface ProxyOptions {
   /** How upstreams are reached (default: direct, pooled). A chained-proxy connector replaces it. */
   connector?: UpstreamConnector;
   extensions?: ProxyExtensions;
+  /**
+   * HTTP/1.1 on raw sockets (h1-wire.ts) for decrypted and reverse connections: default true.
+   * false serves every request with Node's http server and h1.ts.
+   */
+  wire?: boolean;
 }
 
 export interface ListenerAddress {
@@ -101,12 +108,45 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
   private readonly contexts = new WeakMap<net.Socket, ConnectionContext>();
   /** Serves decrypted and tunnelled-plain connections; never listens itself. */
   private readonly inner: http.Server;
+  private readonly innerWire: WireDeps | undefined;
+  /** Upstream connections of the raw-socket HTTP/1.1 path. */
+  private readonly h1Pool: Http1Pool;
+  /** Plain origins seen answering in HTTP/1.1 (the raw-socket path reaches only those). */
+  private readonly knownH1 = new Set<string>();
 
   constructor(readonly options: ProxyOptions) {
     super();
     this.connector = options.connector ?? new DirectConnector({ insecure: options.insecureUpstream, extraCa: options.upstreamCa });
     this.extensions = options.extensions ?? {};
+    this.h1Pool = new Http1Pool(this.connector);
     this.inner = this.httpServer({ mode: 'forward' });
+    this.innerWire = this.wireDeps(this.inner);
+  }
+
+  /** The raw-socket path's dependencies, handing over to `server` (undefined when it is off). */
+  private wireDeps(server: http.Server): WireDeps | undefined {
+    if (this.options.wire === false) return undefined;
+    return {
+      events: this,
+      pool: this.h1Pool,
+      mapRemote: this.options.mapRemote,
+      h2Upstream: this.extensions.h2Upstream,
+      knownH1: this.knownH1,
+      handover: (socket, unread) => {
+        if (unread) socket.unshift(unread);
+        server.emit('connection', socket);
+        socket.resume();
+      },
+    };
+  }
+
+  /** An HTTP/1.1 client connection: the raw-socket path when on, else Node's server directly. */
+  private serveConnection(socket: net.Socket, ctx: ConnectionContext, wire: WireDeps | undefined, server: http.Server, first?: Buffer): void {
+    this.contexts.set(socket, ctx);
+    if (wire) return serveHttp1Wire(socket, ctx, wire, first);
+    if (first) socket.unshift(first);
+    server.emit('connection', socket);
+    socket.resume();
   }
 
   /** Route a request as the engine would (for extensions handling their own protocol). */
@@ -139,7 +179,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
         res.end(`agenttap: ${(e as Error).message}\n`);
         return;
       }
-      forwardHttp1(req, res, route, { events: this, connector: this.connector, h2Upstream: this.extensions.h2Upstream });
+      forwardHttp1(req, res, route, { events: this, connector: this.connector, h2Upstream: this.extensions.h2Upstream, knownH1: this.knownH1 });
     });
     server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(req, socket, head));
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
@@ -239,9 +279,9 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
           tlsSocket.once('secure', () => {
             const p = tlsSocket.alpnProtocol;
             if (p && p !== 'http/1.1' && alpnHook(p, tlsSocket, ctx, this)) return;
-            this.inner.emit('connection', tlsSocket);
+            this.serveConnection(tlsSocket, ctx, this.innerWire, this.inner);
           });
-        } else this.inner.emit('connection', tlsSocket);
+        } else this.serveConnection(tlsSocket, ctx, this.innerWire, this.inner);
       },
       () => socket.destroy(),
     );
@@ -251,13 +291,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
   private plainInTunnel(socket: net.Socket, first: Buffer, target: ConnectTarget): void {
     const ctx: ConnectionContext = { mode: 'forward', connect: { host: target.host, port: target.port, tls: false } };
     if (this.extensions.plainConnection?.(socket, first, ctx, this)) return;
-    if (/^[A-Z]{3,10} /.test(first.subarray(0, 11).toString('latin1'))) {
-      this.contexts.set(socket, ctx);
-      socket.unshift(first);
-      this.inner.emit('connection', socket);
-      socket.resume();
-      return;
-    }
+    if (/^[A-Z]{3,10} /.test(first.subarray(0, 11).toString('latin1'))) return this.serveConnection(socket, ctx, this.innerWire, this.inner, first);
     if (this.extensions.tunnel) this.extensions.tunnel(socket, first, target, 'not-tls', this);
     else socket.destroy();
   }
@@ -277,7 +311,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
       }
       const ctx: ConnectionContext = { mode: 'reverse', reverse: { base, listener: '' } };
       const server = this.httpServer(ctx);
-      const front = this.extensions.plainConnection ? this.peekingFront(server, ctx) : server;
+      const front = this.extensions.plainConnection || this.options.wire !== false ? this.front(server, ctx) : server;
       const addr = await this.listenOn(front, spec.port, spec.host ?? o.host ?? '127.0.0.1', ctx, `--reverse ${spec.port}`);
       ctx.reverse!.listener = addr.url;
       this.reverseListeners.push({ ...addr, target: spec.target });
@@ -285,17 +319,18 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
   }
 
   /**
-   * A reverse listener whose connections show their first bytes to the extensions (h2c prior
-   * knowledge) before HTTP/1.1 gets them.
+   * A reverse listener: connections show their first bytes to the extensions (h2c prior
+   * knowledge) before HTTP/1.1 gets them, on raw sockets or through Node's `server`.
    */
-  private peekingFront(server: http.Server, ctx: ConnectionContext): net.Server {
+  private front(server: http.Server, ctx: ConnectionContext): net.Server {
+    const wire = this.wireDeps(server);
+    const peek = this.extensions.plainConnection;
     return net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      if (!peek) return this.serveConnection(socket, ctx, wire, server);
       socket.once('data', (first: Buffer) => {
         socket.pause();
-        if (this.extensions.plainConnection?.(socket, first, ctx, this)) return;
-        socket.unshift(first);
-        server.emit('connection', socket);
-        socket.resume();
+        if (peek(socket, first, ctx, this)) return;
+        this.serveConnection(socket, ctx, wire, server, first);
       });
     });
   }
@@ -328,6 +363,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
     const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
+    this.h1Pool.destroy();
     await closed;
     this.connector.destroy();
   }

@@ -5,8 +5,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import { DirectConnector, serverName, type DirectConnectorOptions, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
+import { DirectConnector, serverName, type ConnectPhases, type DirectConnectorOptions, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
 
 export interface UpstreamProxy {
   /** http: or https: (TLS to the proxy itself). */
@@ -304,16 +305,17 @@ export class ChainingConnector implements UpstreamConnector {
     return agent;
   }
 
-  async connect(target: UpstreamTarget, alpn?: string[]): Promise<net.Socket> {
+  async connect(target: UpstreamTarget, alpn?: readonly string[], phases?: ConnectPhases): Promise<net.Socket> {
     const proxy = proxyFor(this.opts.settings, target);
     if (!proxy) {
       if (!this.direct.connect) throw new UpstreamProxyError('NO_CONNECT', 'this upstream connector cannot open raw connections');
-      return this.direct.connect(target, alpn);
+      return this.direct.connect(target, alpn, phases);
     }
     const raw = await connectViaProxy(proxy, target, this.proxyTls);
+    if (phases) phases.tcpAt = performance.now(); // the tunnel is this connection's TCP leg
     if (!target.tls) return raw;
     return new Promise((resolve, reject) => {
-      const s = tls.connect({ ...this.tlsOptions, socket: raw, host: target.host, servername: serverName(target.host) || undefined, ALPNProtocols: alpn });
+      const s = tls.connect({ ...this.tlsOptions, socket: raw, host: target.host, servername: serverName(target.host) || undefined, ALPNProtocols: alpn as string[] | undefined });
       s.once('secureConnect', () => {
         s.off('error', reject);
         resolve(s);

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { RecordError } from '../capture/record.js';
 
@@ -16,9 +17,17 @@ export interface UpstreamTarget {
 export interface UpstreamConnector {
   /** A keep-alive agent for this target (shared across requests so connections are pooled). */
   agentFor(target: UpstreamTarget): http.Agent;
-  /** Open a raw connection (WebSocket upgrades, tunnels). TLS when target.tls. */
-  connect?(target: UpstreamTarget, alpn?: string[]): Promise<net.Socket>;
+  /**
+   * Open a raw connection (HTTP/1.1 wire forwarding, WebSocket upgrades, tunnels), resolved once
+   * usable (TLS done when target.tls). `phases` learns when the TCP connection was up.
+   */
+  connect?(target: UpstreamTarget, alpn?: readonly string[], phases?: ConnectPhases): Promise<net.Socket>;
   destroy(): void;
+}
+
+/** When a connection's TCP leg was up (performance.now()), for connect vs TLS timing. */
+export interface ConnectPhases {
+  tcpAt?: number;
 }
 
 export interface DirectConnectorOptions {
@@ -54,8 +63,8 @@ export class DirectConnector implements UpstreamConnector {
     return target.tls ? this.httpsAgent : this.httpAgent;
   }
 
-  connect(target: UpstreamTarget, alpn?: string[]): Promise<net.Socket> {
-    return connectUpstreamSocket(target, alpn, this.tlsOptions);
+  connect(target: UpstreamTarget, alpn?: readonly string[], phases?: ConnectPhases): Promise<net.Socket> {
+    return connectUpstreamSocket(target, alpn, this.tlsOptions, undefined, phases);
   }
 
   destroy(): void {
@@ -67,16 +76,18 @@ export class DirectConnector implements UpstreamConnector {
 /** A raw upstream socket (TLS with SNI and ALPN when the target is TLS), resolved once usable. */
 export function connectUpstreamSocket(
   target: UpstreamTarget,
-  alpn: string[] | undefined,
+  alpn: readonly string[] | undefined,
   tlsOptions: tls.ConnectionOptions,
   lookup?: net.LookupFunction,
+  phases?: ConnectPhases,
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s: net.Socket = target.tls
-      ? tls.connect({ host: target.host, port: target.port, servername: serverName(target.host), ALPNProtocols: alpn, ...(lookup ? { lookup } : {}), ...tlsOptions })
+      ? tls.connect({ host: target.host, port: target.port, servername: serverName(target.host), ALPNProtocols: alpn as string[] | undefined, ...(lookup ? { lookup } : {}), ...tlsOptions })
       : net.connect({ host: target.host, port: target.port, ...(lookup ? { lookup } : {}) });
     // Every upstream write is a token or an event on its way to the agent: no Nagle delay.
     s.setNoDelay(true);
+    if (phases) s.once('connect', () => (phases.tcpAt = performance.now()));
     s.once(target.tls ? 'secureConnect' : 'connect', () => {
       s.off('error', reject);
       resolve(s);

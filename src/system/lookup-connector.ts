@@ -3,7 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { UpstreamConnector, UpstreamTarget } from '../engine/upstream.js';
+import type { ConnectPhases, UpstreamConnector, UpstreamTarget } from '../engine/upstream.js';
 import { connectUpstreamSocket } from '../engine/upstream.js';
 
 export type LookupFn = NonNullable<net.TcpNetConnectOpts['lookup']>;
@@ -25,8 +25,8 @@ export class LookupConnector implements UpstreamConnector {
     return target.tls ? this.httpsAgent : this.httpAgent;
   }
 
-  connect(target: UpstreamTarget, alpn?: string[]): Promise<net.Socket> {
-    return connectUpstreamSocket(target, alpn, { rejectUnauthorized: !this.opts.insecure }, this.lookup);
+  connect(target: UpstreamTarget, alpn?: readonly string[], phases?: ConnectPhases): Promise<net.Socket> {
+    return connectUpstreamSocket(target, alpn, { rejectUnauthorized: !this.opts.insecure }, this.lookup, phases);
   }
 
   destroy(): void {

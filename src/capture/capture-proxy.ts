@@ -27,6 +27,8 @@ export interface CaptureProxyOptions extends RecorderOptions {
   upstreamCa?: string[];
   connector?: UpstreamConnector;
   extensions?: ProxyExtensions;
+  /** HTTP/1.1 on raw sockets (default true); false = Node's http server for every request (engine/proxy.ts). */
+  wire?: boolean;
   /** Don't record at all (benchmarks: the engine alone). */
   record?: boolean;
   /** A CA already loaded (saves the disk read when the caller has one). */
@@ -83,6 +85,7 @@ export async function startCaptureProxy(opts: CaptureProxyOptions = {}): Promise
       upstreamCa: opts.upstreamCa,
       connector: support?.connector ?? opts.connector,
       extensions: support?.extensions ?? opts.extensions,
+      wire: opts.wire,
     });
   } catch (e) {
     await writer?.close();

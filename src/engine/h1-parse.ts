@@ -12,6 +12,7 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/1\.1$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const LFLF = Buffer.from('\n\n');
 
 export interface RequestHead {
   method: string;
@@ -60,6 +61,10 @@ export function parseResponseHead(buf: Buffer): ResponseHead | typeof NEED_MORE 
 
 function headLines(buf: Buffer): { text: string[]; size: number } | typeof NEED_MORE | typeof UNSUPPORTED {
   const end = buf.indexOf(CRLFCRLF);
+  // A blank line ended by a bare LF ends the head for lenient parsers: never wait for a CRLF
+  // that is not coming.
+  const lflf = buf.indexOf(LFLF);
+  if (lflf >= 0 && (end < 0 || lflf < end)) return UNSUPPORTED;
   if (end < 0) return buf.length > MAX_HEAD ? UNSUPPORTED : NEED_MORE;
   if (end > MAX_HEAD) return UNSUPPORTED;
   return { text: buf.toString('latin1', 0, end).split('\r\n'), size: end + 4 };

@@ -67,9 +67,12 @@ export class Http1Pool {
   /** An idle connection to this origin, or undefined. */
   take(key: string): UpstreamConnection | undefined {
     const list = this.idle.get(key);
-    while (list?.length) {
+    if (!list?.length) return undefined;
+    const now = performance.now();
+    while (list.length) {
       const c = list.pop()!;
-      if (!c.socket.destroyed && c.socket.writable) return c;
+      if (!c.socket.destroyed && c.socket.writable && now - c.idleSince <= c.idleLimit) return c;
+      c.socket.destroy();
     }
     return undefined;
   }
@@ -87,8 +90,13 @@ export class Http1Pool {
     c.user = undefined;
     c.uses++;
     c.idleSince = performance.now();
-    // Close a second before the upstream would, so a reuse never races its close (as Node's agent does).
-    c.idleLimit = keepAliveSeconds && keepAliveSeconds > 1 ? Math.min(IDLE_MS, (keepAliveSeconds - 1) * 1000) : IDLE_MS;
+    // Given a hint, stop a second before the upstream would, so a reuse never races its close
+    // (as Node's agent does); a hint of a second or less means the connection is not worth keeping.
+    c.idleLimit = keepAliveSeconds === undefined ? IDLE_MS : Math.min(IDLE_MS, (keepAliveSeconds - 1) * 1000);
+    if (c.idleLimit <= 0) {
+      c.socket.destroy();
+      return;
+    }
     let list = this.idle.get(c.key);
     if (!list) this.idle.set(c.key, (list = []));
     if (list.length >= MAX_IDLE_PER_ORIGIN) list.shift()!.socket.destroy();

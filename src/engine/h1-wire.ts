@@ -41,6 +41,8 @@ export interface WireDeps {
   h2Upstream?: H1ToH2Bridge;
   /** Plain origins (originKey) seen answering in HTTP/1.1: only those are reached from here. */
   knownH1: Set<string>;
+  /** `raw` counts the requests this path served. */
+  counts: { raw: number };
   /** Serve `socket` with Node's http server from now on; `unread` goes back on the socket first. */
   handover(socket: net.Socket, unread: Buffer | undefined): void;
 }
@@ -118,6 +120,7 @@ class WireConnection {
     const key = originKey(route.target);
     if (this.deps.h2Upstream?.isH2Only(route.target) || (!route.target.tls && !this.deps.knownH1.has(key))) return this.handover();
     this.pending = buf.length > head.size ? buf.subarray(head.size) : undefined;
+    this.deps.counts.raw++;
     this.flight = new Flight(this, head, buf.subarray(0, head.size), framing, route, key, host.value === undefined);
   }
 

@@ -67,7 +67,8 @@ export function createProtocolSupport(opts: ProtocolSupportOptions = {}): Protoc
   let bound: ProxyServer | undefined;
 
   const extensions: ProxyExtensions = {
-    alpnProtocols: opts.http2 === false ? ['http/1.1'] : ['h2', 'http/1.1'],
+    // http/1.0 last: clients that offer only it (curl --http1.0) would otherwise get a TLS alert.
+    alpnProtocols: opts.http2 === false ? ['http/1.1', 'http/1.0'] : ['h2', 'http/1.1', 'http/1.0'],
     h2Upstream: new H1ToH2Bridge(pool, log),
     alpnConnection(protocol, socket, ctx, proxy) {
       if (protocol !== 'h2') return false;

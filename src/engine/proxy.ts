@@ -113,6 +113,8 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
   private readonly h1Pool: Http1Pool;
   /** Plain origins seen answering in HTTP/1.1 (the raw-socket path reaches only those). */
   private readonly knownH1 = new Set<string>();
+  /** HTTP/1.1 requests served by the raw-socket path and by Node's http server (tests, diagnostics). */
+  readonly http1Counts = { raw: 0, node: 0 };
 
   constructor(readonly options: ProxyOptions) {
     super();
@@ -132,6 +134,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
       mapRemote: this.options.mapRemote,
       h2Upstream: this.extensions.h2Upstream,
       knownH1: this.knownH1,
+      counts: this.http1Counts,
       handover: (socket, unread) => {
         if (unread) socket.unshift(unread);
         server.emit('connection', socket);
@@ -179,6 +182,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
         res.end(`agenttap: ${(e as Error).message}\n`);
         return;
       }
+      this.http1Counts.node++;
       forwardHttp1(req, res, route, { events: this, connector: this.connector, h2Upstream: this.extensions.h2Upstream, knownH1: this.knownH1 });
     });
     server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(req, socket, head));
@@ -256,7 +260,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
     ca.secureContextFor(target.host).then(
       (secureContext) => {
         if (socket.destroyed) return;
-        const alpn = this.extensions.alpnProtocols ?? ['http/1.1'];
+        const alpn = this.extensions.alpnProtocols ?? ['http/1.1', 'http/1.0'];
         const tlsSocket = new tls.TLSSocket(socket, {
           isServer: true,
           secureContext,
@@ -275,10 +279,10 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
           if (!established) this.extensions.onClientTlsError?.(target, err);
         });
         const alpnHook = this.extensions.alpnConnection;
-        if (alpnHook && alpn.some((p) => p !== 'http/1.1')) {
+        if (alpnHook && alpn.some((p) => p !== 'http/1.1' && p !== 'http/1.0')) {
           tlsSocket.once('secure', () => {
             const p = tlsSocket.alpnProtocol;
-            if (p && p !== 'http/1.1' && alpnHook(p, tlsSocket, ctx, this)) return;
+            if (p && p !== 'http/1.1' && p !== 'http/1.0' && alpnHook(p, tlsSocket, ctx, this)) return;
             this.serveConnection(tlsSocket, ctx, this.innerWire, this.inner);
           });
         } else this.serveConnection(tlsSocket, ctx, this.innerWire, this.inner);

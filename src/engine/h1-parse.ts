@@ -12,7 +12,6 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/1\.1$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const LFLF = Buffer.from('\n\n');
 
 export interface RequestHead {
   method: string;
@@ -61,11 +60,12 @@ export function parseResponseHead(buf: Buffer): ResponseHead | typeof NEED_MORE 
 
 function headLines(buf: Buffer): { text: string[]; size: number } | typeof NEED_MORE | typeof UNSUPPORTED {
   const end = buf.indexOf(CRLFCRLF);
-  // A blank line ended by a bare LF ends the head for lenient parsers: never wait for a CRLF
-  // that is not coming.
-  const lflf = buf.indexOf(LFLF);
-  if (lflf >= 0 && (end < 0 || lflf < end)) return UNSUPPORTED;
-  if (end < 0) return buf.length > MAX_HEAD ? UNSUPPORTED : NEED_MORE;
+  // An LF not after a CR: a lenient peer's head may have ended where we would never see
+  // CRLFCRLF, so never wait for it.
+  const stop = end < 0 ? buf.length : end;
+  for (let i = buf.indexOf(10); i >= 0 && i < stop; i = buf.indexOf(10, i + 1)) if (i === 0 || buf[i - 1] !== 13) return UNSUPPORTED;
+  // +3: a head of exactly MAX_HEAD bytes may arrive without the last bytes of its blank line.
+  if (end < 0) return buf.length > MAX_HEAD + 3 ? UNSUPPORTED : NEED_MORE;
   if (end > MAX_HEAD) return UNSUPPORTED;
   return { text: buf.toString('latin1', 0, end).split('\r\n'), size: end + 4 };
 }

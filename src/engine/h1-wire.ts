@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
 import type { RecordError } from '../capture/record.js';
-import { headerPairs, newExchange, since, type Exchange, type ExchangeEvents } from './exchange.js';
+import { headerPairs, newExchange, since, type Exchange, type ExchangeEvents, type ResponseHead as ResponseHeadEvent } from './exchange.js';
 import {
   ChunkedDecoder,
   connectionHas,
@@ -163,6 +163,11 @@ class WireConnection {
   }
 }
 
+/** What observers get from one upstream read, in order: the response head, then payload pieces. */
+type Seen = Buffer | ResponseHeadEvent;
+/** A protocol failure found while parsing: [code, message]. */
+type Failure = [code: string, message: string];
+
 /** One request/response on a WireConnection. */
 class Flight implements UpstreamUser {
   readonly ex: Exchange;
@@ -189,7 +194,6 @@ class Flight implements UpstreamUser {
   private complete = false;
   /** `end` or `abort` was emitted: nothing more happens here. */
   private over = false;
-  private corked = false;
 
   constructor(
     private readonly conn: WireConnection,
@@ -243,26 +247,28 @@ class Flight implements UpstreamUser {
     }
     ex.server.ip = up.socket.remoteAddress;
     if (this.route.target.tls) ex.server.alpn = (up.socket as tls.TLSSocket).alpnProtocol || undefined;
-    this.events.emit('start', ex);
     if (this.conn.gone) {
       // The client left while we connected: nothing went upstream, the connection stays good.
       this.conn.deps.pool.release(up);
+      this.events.emit('start', ex);
       return this.abort({ phase: 'client-abort', code: 'ECONNRESET', message: 'client closed the connection before the response ended' });
     }
     this.up = up;
     up.user = this;
     const s = up.socket;
-    const first = this.conn.pending;
-    if (!this.wantsBody || !first) {
-      s.write(this.upstreamHead, 'latin1');
-    } else {
-      this.conn.pending = undefined;
+    const first = this.wantsBody ? this.conn.pending : undefined;
+    const body = first ? this.takeBody(first) : undefined;
+    // The bytes go out first; observers (the recorder) after, so their work never delays them.
+    if (body?.bytes.length) {
       s.cork();
       s.write(this.upstreamHead, 'latin1');
-      this.requestData(first);
+      s.write(body.bytes);
       s.uncork();
-    }
-    if (!this.wantsBody) this.events.emit('request-end', ex, since(ex));
+    } else s.write(this.upstreamHead, 'latin1');
+    this.events.emit('start', ex);
+    if (body === null) return this.protocolFailure('MALFORMED_CHUNKED_REQUEST', 'the client sent a malformed chunked request body', true);
+    if (body) this.emitBody(body);
+    else if (!this.wantsBody) this.events.emit('request-end', ex, since(ex));
     // Reading was paused while we connected; upstream backpressure may keep it paused.
     if (this.phases && (!this.wantsBody || !s.writableNeedDrain)) this.conn.socket.resume();
   }
@@ -282,38 +288,49 @@ class Flight implements UpstreamUser {
 
   /** Client bytes that belong to this request's body (and maybe a pipelined request after it). */
   requestData(d: Buffer): void {
-    const ex = this.ex;
     const up = this.up;
     if (this.over) return;
     if (!up) {
       this.conn.pending = this.conn.pending ? Buffer.concat([this.conn.pending, d]) : d;
       return;
     }
-    const t = since(ex);
-    let used = d.length;
+    const body = this.takeBody(d);
+    if (!body) return this.protocolFailure('MALFORMED_CHUNKED_REQUEST', 'the client sent a malformed chunked request body', true);
+    if (body.bytes.length && !up.socket.write(body.bytes)) this.conn.socket.pause();
+    this.emitBody(body);
+  }
+
+  /**
+   * The part of `d` that belongs to this request's body (the rest is a pipelined request, kept
+   * in `pending`), with its payload pieces; null when the chunked framing is malformed.
+   */
+  private takeBody(d: Buffer): { bytes: Buffer; pieces?: Buffer[]; t: number } | null {
+    this.conn.pending = undefined;
+    const t = since(this.ex);
+    let used: number;
     let pieces: Buffer[] | undefined;
     if (this.requestChunks) {
-      pieces = [];
-      used = this.requestChunks.push(d, (p) => pieces!.push(p));
-      if (used < 0) return this.protocolFailure('MALFORMED_CHUNKED_REQUEST', 'the client sent a malformed chunked request body', true);
+      const got: Buffer[] = (pieces = []);
+      used = this.requestChunks.push(d, (p) => got.push(p));
+      if (used < 0) return null;
       if (this.requestChunks.done) this.wantsBody = false;
     } else {
       used = Math.min(this.requestLeft, d.length);
       this.requestLeft -= used;
       if (this.requestLeft === 0) this.wantsBody = false;
     }
-    const body = used === d.length ? d : d.subarray(0, used);
-    if (used < d.length) {
-      const rest = d.subarray(used);
-      this.conn.pending = this.conn.pending ? Buffer.concat([this.conn.pending, rest]) : rest;
-    }
-    if (body.length && !up.socket.write(body)) this.conn.socket.pause();
-    if (pieces) for (const p of pieces) this.events.emit('request-chunk', ex, p, t);
-    else if (body.length) this.events.emit('request-chunk', ex, body, t);
+    if (used < d.length) this.conn.pending = d.subarray(used);
+    return { bytes: used === d.length ? d : d.subarray(0, used), pieces, t };
+  }
+
+  private emitBody(body: { bytes: Buffer; pieces?: Buffer[]; t: number }): void {
+    const ex = this.ex;
+    if (body.pieces) for (const p of body.pieces) this.events.emit('request-chunk', ex, p, body.t);
+    else if (body.bytes.length) this.events.emit('request-chunk', ex, body.bytes, body.t);
     if (!this.wantsBody) {
       const trailers = this.requestChunks?.trailers;
-      this.events.emit('request-end', ex, since(ex));
       if (trailers?.length) this.requestTrailers = headerPairs(trailers);
+      this.events.emit('request-end', ex, since(ex));
     }
   }
 
@@ -327,46 +344,56 @@ class Flight implements UpstreamUser {
 
   onUpstreamData(d: Buffer): void {
     if (this.over) return;
-    const client = this.conn.socket;
     const t = since(this.ex);
-    this.corked = true;
-    client.cork();
-    try {
-      if (this.response) this.responseBody(d, t);
-      else this.responseHead(d, t);
-    } finally {
-      this.corked = false;
+    const out: (string | Buffer)[] = [];
+    const seen: Seen[] = [];
+    const failure = this.response ? this.responseBody(d, t, out, seen) : this.responseHead(d, t, out, seen);
+    // The bytes go out in one write; observers (the recorder) after, so their work never delays them.
+    const client = this.conn.socket;
+    let ok = true;
+    if (out.length === 1) ok = client.write(out[0]!, 'latin1');
+    else if (out.length) {
+      client.cork();
+      for (const o of out) ok = client.write(o, 'latin1');
       client.uncork();
     }
-    if (this.complete && !this.over) this.afterResponse();
+    if (!ok && !this.complete) this.up?.socket.pause();
+    const ex = this.ex;
+    for (const e of seen) {
+      if (Buffer.isBuffer(e)) this.events.emit('response-chunk', ex, e, t);
+      else this.events.emit('response-head', ex, e, t);
+    }
+    if (failure) this.protocolFailure(failure[0], failure[1], false);
+    else if (this.complete) this.afterResponse();
   }
 
-  private responseHead(d: Buffer, t: number): void {
+  /** Parses the response head (and any body after it) from `d`; a failure is [code, message]. */
+  private responseHead(d: Buffer, t: number, out: (string | Buffer)[], seen: Seen[]): Failure | undefined {
     let buf = this.headBytes ? Buffer.concat([this.headBytes, d]) : d;
     for (;;) {
       const head = parseResponseHead(buf);
       if (head === NEED_MORE) {
         this.headBytes = buf;
-        return;
+        return undefined;
       }
       if (!head || head.status === 101) {
         if (!this.route.target.tls) this.conn.deps.h2Upstream?.learn(Object.assign(new Error('not an HTTP/1.1 response'), { code: 'HPE_INVALID_CONSTANT', rawPacket: buf }), this.route.target);
-        return this.protocolFailure('HPE_INVALID_RESPONSE', 'upstream sent a malformed HTTP/1.1 response head', false);
+        return ['HPE_INVALID_RESPONSE', 'upstream sent a malformed HTTP/1.1 response head'];
       }
       if (head.status < 200) {
         // 1xx (Early Hints…): passed on to the client as they come; the final head follows.
         this.answered = true;
-        this.conn.socket.write(responseHeadText(head, { kind: 'none' }, false), 'latin1');
+        out.push(responseHeadText(head, { kind: 'none' }, false));
         buf = buf.subarray(head.size);
         if (!buf.length) {
           this.headBytes = undefined;
-          return;
+          return undefined;
         }
         continue;
       }
       this.headBytes = undefined;
       const framing = responseFraming(head.raw, head.status, this.ex.request.method);
-      if (!framing) return this.protocolFailure('HPE_INVALID_RESPONSE', 'upstream sent conflicting Content-Length values', false);
+      if (!framing) return ['HPE_INVALID_RESPONSE', 'upstream sent conflicting Content-Length values'];
       this.response = head;
       this.responseFraming = framing;
       if (framing.kind === 'length') this.responseLeft = framing.length;
@@ -374,47 +401,40 @@ class Flight implements UpstreamUser {
       if (head.version === '1.0' || connectionHas(head.raw, 'close') || framing.kind === 'close') this.reusable = false;
       else this.keepAliveHint = keepAliveTimeout(head.raw);
       if (!this.route.target.tls) this.conn.deps.knownH1.add(this.key);
-      const ex = this.ex;
-      ex.timing.ttfbMs = t;
-      this.events.emit('response-head', ex, { status: head.status, statusText: head.reason, httpVersion: head.version, headers: headerPairs(head.raw) }, t);
+      this.ex.timing.ttfbMs = t;
+      seen.push({ status: head.status, statusText: head.reason, httpVersion: head.version, headers: headerPairs(head.raw) });
       this.answered = true;
-      this.conn.socket.write(responseHeadText(head, framing, this.closeAfter || framing.kind === 'close'), 'latin1');
+      out.push(responseHeadText(head, framing, this.closeAfter || framing.kind === 'close'));
       if (framing.kind === 'none') {
         if (buf.length > head.size) this.reusable = false;
         this.complete = true;
-        return;
+        return undefined;
       }
-      if (buf.length > head.size) this.responseBody(buf.subarray(head.size), t);
-      return;
+      return buf.length > head.size ? this.responseBody(buf.subarray(head.size), t, out, seen) : undefined;
     }
   }
 
-  private responseBody(d: Buffer, t: number): void {
-    const ex = this.ex;
-    const client = this.conn.socket;
+  private responseBody(d: Buffer, t: number, out: (string | Buffer)[], seen: Seen[]): Failure | undefined {
     const framing = this.responseFraming!;
-    let ok = true;
     if (framing.kind === 'chunked') {
-      const pieces: Buffer[] = [];
-      const used = this.responseChunks!.push(d, (p) => pieces.push(p));
-      if (used < 0) return this.protocolFailure('HPE_INVALID_CHUNK_SIZE', 'upstream sent a malformed chunked body', false);
+      const used = this.responseChunks!.push(d, (p) => seen.push(p));
+      if (used < 0) return ['HPE_INVALID_CHUNK_SIZE', 'upstream sent a malformed chunked body'];
       if (used < d.length) this.reusable = false;
-      ok = client.write(used === d.length ? d : d.subarray(0, used));
-      for (const p of pieces) this.events.emit('response-chunk', ex, p, t);
+      out.push(used === d.length ? d : d.subarray(0, used));
       if (this.responseChunks!.done) this.complete = true;
     } else if (framing.kind === 'length') {
       const used = Math.min(this.responseLeft, d.length);
       if (used < d.length) this.reusable = false;
       const body = used === d.length ? d : d.subarray(0, used);
-      ok = client.write(body);
-      this.events.emit('response-chunk', ex, body, t);
+      out.push(body);
+      seen.push(body);
       this.responseLeft -= used;
       if (this.responseLeft === 0) this.complete = true;
     } else if (framing.kind === 'close') {
-      ok = client.write(d);
-      this.events.emit('response-chunk', ex, d, t);
+      out.push(d);
+      seen.push(d);
     } else this.reusable = false;
-    if (!ok && !this.complete) this.up?.socket.pause();
+    return undefined;
   }
 
   /** The response is complete and written: record it, free the upstream, go on with the client. */
@@ -495,7 +515,6 @@ class Flight implements UpstreamUser {
       up.socket.destroy();
     }
     this.conn.gone = true;
-    if (this.corked) this.conn.socket.uncork();
     this.conn.socket.destroy();
     this.abort({ phase: 'protocol', code, message });
   }

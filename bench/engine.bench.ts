@@ -338,6 +338,11 @@ const bench: BenchModule = {
       const s32: Record<'direct' | 'forward' | 'reverse', SseStats> = { direct: { ttfb: [], delay: [] }, forward: { ttfb: [], delay: [] }, reverse: { ttfb: [], delay: [] } };
       const sseTargets = [['direct', direct, upstream.url], ['forward', forward, upstream.url], ['reverse', reverse, px.reverse]] as const;
       const sseRounds = q ? 1 : 3;
+      // The first round opens 32 connections per mode at once (through the proxy: 32 CONNECTs and
+      // 64 TLS handshakes) while earlier streams' events flow. That cold start is reported on its
+      // own; the pooled rounds measure established streams, as an agent's are.
+      const cold: Record<'direct' | 'forward' | 'reverse', SseStats> = { direct: { ttfb: [], delay: [] }, forward: { ttfb: [], delay: [] }, reverse: { ttfb: [], delay: [] } };
+      for (const [mode, d, url] of sseTargets) cold[mode] = await sseStreams(d, url, 32, ev, 10);
       for (let r = 0; r < sseRounds; r++) {
         for (let k = 0; k < sseTargets.length; k++) {
           const [mode, d, url] = sseTargets[(r + k) % sseTargets.length]!;
@@ -357,6 +362,9 @@ const bench: BenchModule = {
         const v = pct(s32[mode].delay, 99);
         const b = pct(s32.direct.delay, 99);
         results.push({ metric: `SSE 32 streams per-event delay p99 (${label})`, value: r3(v), unit: 'ms', baseline: r3(b), ratio: v / b, target: '≤ 2.0×', pass: v / b <= 2 });
+        const cv = pct(cold[mode].delay, 99);
+        const cb = pct(cold.direct.delay, 99);
+        results.push({ metric: `SSE 32 streams per-event delay p99, first round with 32 new connections (${label})`, value: r3(cv), unit: 'ms', baseline: r3(cb), ratio: cv / cb });
       }
       ctx.log('SSE done' + `, proxy peak RSS so far ${Math.round((await px.peakRss()) / 1048576)} MB (${px.lastDetail})`);
       }

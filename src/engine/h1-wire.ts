@@ -47,6 +47,8 @@ export interface WireDeps {
   handover(socket: net.Socket, unread: Buffer | undefined): void;
 }
 
+/** Methods a proxy may resend on its own (RFC 9110 9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Requests whose handling lives in h1.ts / websocket.ts. */
 const LEAVE_TO_NODE = new Set(['upgrade', 'expect', 'http2-settings']);
 /** A keep-alive client connection with nothing in flight is closed after this long (Node's server: 30 s too). */
@@ -194,6 +196,9 @@ class Flight implements UpstreamUser {
   private complete = false;
   /** `end` or `abort` was emitted: nothing more happens here. */
   private over = false;
+  /** An idempotent request sent whole: its body, kept to resend once if a reused connection dies first. */
+  private replay: { body: Buffer | undefined } | undefined;
+  private reused = false;
 
   constructor(
     private readonly conn: WireConnection,
@@ -255,9 +260,11 @@ class Flight implements UpstreamUser {
     }
     this.up = up;
     up.user = this;
+    this.reused = up.uses > 0;
     const s = up.socket;
     const first = this.wantsBody ? this.conn.pending : undefined;
     const body = first ? this.takeBody(first) : undefined;
+    if (!this.wantsBody && IDEMPOTENT.has(ex.request.method)) this.replay = { body: body?.bytes };
     // The bytes go out first; observers (the recorder) after, so their work never delays them.
     if (body?.bytes.length) {
       s.cork();
@@ -465,6 +472,9 @@ class Flight implements UpstreamUser {
       return;
     }
     if (!this.response) {
+      // A kept-alive connection the upstream closed as we reused it: an idempotent request sent
+      // whole goes once more on a new connection (what HTTP clients do; RFC 9110 9.2.2).
+      if (this.reused && this.replay && !this.headBytes && !this.conn.gone) return this.resend(this.replay.body);
       const err = error ?? Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
       return this.badGateway(upstreamFailure(err, true));
     }
@@ -472,6 +482,31 @@ class Flight implements UpstreamUser {
     this.conn.gone = true;
     this.conn.socket.destroy();
     this.abort({ phase: 'upstream-reset', code: error?.code ?? 'ECONNRESET', message: error?.message ?? 'upstream closed the connection before the response ended' });
+  }
+
+  private resend(body: Buffer | undefined): void {
+    this.replay = undefined;
+    this.reused = false;
+    const phases: ConnectPhases = (this.phases = {});
+    this.conn.deps.pool.connect(this.route.target, this.key, phases).then(
+      (up) => {
+        if (this.conn.gone) {
+          this.conn.deps.pool.release(up);
+          return this.abort({ phase: 'client-abort', code: 'ECONNRESET', message: 'client closed the connection before the response ended' });
+        }
+        const now = performance.now();
+        this.ex.timing.connectMs = round((phases.tcpAt ?? now) - this.ex.t0);
+        if (this.route.target.tls) this.ex.timing.tlsMs = round(now - (phases.tcpAt ?? now));
+        this.ex.server.ip = up.socket.remoteAddress;
+        this.up = up;
+        up.user = this;
+        up.socket.cork();
+        up.socket.write(this.upstreamHead, 'latin1');
+        if (body?.length) up.socket.write(body);
+        up.socket.uncork();
+      },
+      (e: NodeJS.ErrnoException) => this.badGateway(upstreamFailure(e, phases.tcpAt !== undefined)),
+    );
   }
 
   /** The client went away (closed, or ended its side) before the response was complete. */

@@ -295,3 +295,50 @@ test('a plain-HTTP upstream behind a reverse listener: the first connection teac
     await up.close();
   }
 });
+
+test('a kept-alive upstream connection closed as it is reused: GET goes again on a new connection, POST gets a 502', async () => {
+  // Like a server whose idle timer fires as the next request arrives: the second request on a
+  // connection is met with a close and no answer.
+  const { ca } = await upstreamTestCa();
+  const leaf = await ca.leafFor('127.0.0.1');
+  let connections = 0;
+  const up = tls.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (s) => {
+    connections++;
+    let served = 0;
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: (\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
+      if (buf.length < end + 4 + length) return;
+      const line = buf.slice(0, buf.indexOf('\r\n'));
+      buf = '';
+      if (served++ > 0) return void s.destroy();
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${line.length}\r\n\r\n${line}`);
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(up.address() as net.AddressInfo).port}`;
+  const p = await startTestProxy();
+  try {
+    const get = async (path: string): Promise<string> => (await curl(['-s', '--http1.1', '-x', p.url, '--cacert', p.caFile, `${url}${path}`])).stdout;
+    assert.equal(await get('/first'), 'GET /first HTTP/1.1');
+    assert.equal(await get('/second'), 'GET /second HTTP/1.1'); // resent on a new connection
+    assert.equal(connections, 2);
+    const post = await curl(['-s', '--http1.1', '-i', '-x', p.url, '--cacert', p.caFile, '--data-binary', 'once', `${url}/post`]);
+    assert.match(post.stdout, /^HTTP\/1\.1 502 /m, 'a POST is never sent twice');
+    assert.equal(connections, 2);
+    const recs = await p.waitForRecords(3);
+    assert.deepEqual(recs.map((r) => [r.request!.url.replace(url, ''), r.response?.status, r.error?.phase ?? null]), [
+      ['/first', 200, null],
+      ['/second', 200, null],
+      ['/post', undefined, 'upstream-reset'],
+    ]);
+    assert.notEqual(recs[1]!.timing?.tlsMs, undefined, 'the resent request shows its new connection');
+  } finally {
+    await p.close();
+    await new Promise<void>((r) => up.close(() => r()));
+  }
+});

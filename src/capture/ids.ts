@@ -20,13 +20,15 @@ export function uuidv7(now: number = Date.now()): string {
     lastMs = now;
     seq = b[6]! & 0x7f;
   }
-  const ms = BigInt(now);
-  b[0] = Number((ms >> 40n) & 0xffn);
-  b[1] = Number((ms >> 32n) & 0xffn);
-  b[2] = Number((ms >> 24n) & 0xffn);
-  b[3] = Number((ms >> 16n) & 0xffn);
-  b[4] = Number((ms >> 8n) & 0xffn);
-  b[5] = Number(ms & 0xffn);
+  // 48 bits: the high 16 by division (bit operators are 32-bit), the low 32 unsigned.
+  const hi = Math.floor(now / 0x100000000);
+  const lo = now >>> 0;
+  b[0] = (hi >>> 8) & 0xff;
+  b[1] = hi & 0xff;
+  b[2] = lo >>> 24;
+  b[3] = (lo >>> 16) & 0xff;
+  b[4] = (lo >>> 8) & 0xff;
+  b[5] = lo & 0xff;
   b[6] = 0x70 | (seq >> 8);
   b[7] = seq & 0xff;
   b[8] = (b[8]! & 0x3f) | 0x80;

@@ -82,9 +82,21 @@ export interface ExchangeEvents {
   tunnel: [row: TunnelRow];
 }
 
+let isoMs = 0;
+let isoText = '';
+
+/** ISO time of `ms`; exchanges starting in the same millisecond share the string. */
+function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 export function newExchange(init: Omit<Exchange, 'id' | 'startedAt' | 't0' | 'timing'> & { timing?: RecordTiming }): Exchange {
   const now = Date.now();
-  return { id: uuidv7(now), startedAt: new Date(now).toISOString(), t0: performance.now(), timing: {}, ...init };
+  return { id: uuidv7(now), startedAt: isoTime(now), t0: performance.now(), timing: {}, ...init };
 }
 
 /** ms since the exchange started, rounded to µs. */

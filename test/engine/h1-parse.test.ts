@@ -18,6 +18,7 @@ import {
   type RequestHead,
   type ResponseHead,
 } from '../../src/engine/h1-parse.js';
+import { prng } from '../support/seeded-random.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -468,18 +469,6 @@ function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
   }
   out.push(buf.subarray(prev));
   return out;
-}
-
-/** mulberry32: a small seeded PRNG, so the random splits are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NEXT_REQUEST = 'GET /next HTTP/1.1\r\nHost: a\r\n\r\n';

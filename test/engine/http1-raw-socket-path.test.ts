@@ -50,6 +50,21 @@ function readUntil(s: net.Socket, done: (text: string) => boolean, timeoutMs = 5
 
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
 
+/** A TLS upstream (trusted through the test CA) whose bytes the test writes itself. */
+async function rawTlsUpstream(onSocket: (s: tls.TLSSocket) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const { ca } = await upstreamTestCa();
+  const leaf = await ca.leafFor('127.0.0.1');
+  const server = tls.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (s) => {
+    s.on('error', () => {});
+    onSocket(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 test('pipelined requests on one decrypted connection are answered in order and recorded one by one', async () => {
   const up = await startTestUpstream((req, res) => {
     let body = '';
@@ -180,17 +195,10 @@ test('Expect: 100-continue, HTTP/1.0 and a malformed head inside a tunnel go to 
 });
 
 test('an upstream answering with a malformed head: the client gets a 502 and the record says protocol', async () => {
-  const { ca } = await upstreamTestCa();
-  const leaf = await ca.leafFor('127.0.0.1');
-  const bad = tls.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (s) => {
-    s.once('data', () => s.end('HTTP/1.1 200 OK\r\nNo Colon Here\r\n\r\n'));
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
-  const port = (bad.address() as net.AddressInfo).port;
+  const bad = await rawTlsUpstream((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nNo Colon Here\r\n\r\n')));
   const p = await startTestProxy();
   try {
-    const r = await curl(['-s', '--http1.1', '-i', '-x', p.url, '--cacert', p.caFile, `https://127.0.0.1:${port}/x`]);
+    const r = await curl(['-s', '--http1.1', '-i', '-x', p.url, '--cacert', p.caFile, `${bad.url}/x`]);
     assert.match(r.stdout, /^HTTP\/1\.1 502 /m);
     assert.match(r.stdout, /agenttap: upstream https:\/\/127\.0\.0\.1:\d+ failed: upstream sent a malformed HTTP\/1\.1 response head/);
     const [rec] = await p.waitForRecords(1);
@@ -198,7 +206,7 @@ test('an upstream answering with a malformed head: the client gets a 502 and the
     assert.equal(rec!.response, undefined);
   } finally {
     await p.close();
-    await new Promise<void>((r) => bad.close(() => r()));
+    await bad.close();
   }
 });
 
@@ -299,10 +307,8 @@ test('a plain-HTTP upstream behind a reverse listener: the first connection teac
 test('a kept-alive upstream connection closed as it is reused: GET goes again on a new connection, POST gets a 502', async () => {
   // Like a server whose idle timer fires as the next request arrives: the second request on a
   // connection is met with a close and no answer.
-  const { ca } = await upstreamTestCa();
-  const leaf = await ca.leafFor('127.0.0.1');
   let connections = 0;
-  const up = tls.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (s) => {
+  const up = await rawTlsUpstream((s) => {
     connections++;
     let served = 0;
     let buf = '';
@@ -317,10 +323,8 @@ test('a kept-alive upstream connection closed as it is reused: GET goes again on
       if (served++ > 0) return void s.destroy();
       s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${line.length}\r\n\r\n${line}`);
     });
-    s.on('error', () => {});
   });
-  await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
-  const url = `https://127.0.0.1:${(up.address() as net.AddressInfo).port}`;
+  const url = up.url;
   const p = await startTestProxy();
   try {
     const get = async (path: string): Promise<string> => (await curl(['-s', '--http1.1', '-x', p.url, '--cacert', p.caFile, `${url}${path}`])).stdout;
@@ -339,6 +343,6 @@ test('a kept-alive upstream connection closed as it is reused: GET goes again on
     assert.notEqual(recs[1]!.timing?.tlsMs, undefined, 'the resent request shows its new connection');
   } finally {
     await p.close();
-    await new Promise<void>((r) => up.close(() => r()));
+    await up.close();
   }
 });

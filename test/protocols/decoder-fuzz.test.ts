@@ -19,17 +19,7 @@ import { extractReadableText } from '../../src/protocols/readable-text.js';
 import { SseEnvelopeDecoder, encodeSseEnvelopes } from '../../src/protocols/sse-envelopes.js';
 import { cursorConnect, CursorResponseStream } from '../../src/llm/cursor-connect.js';
 import { agentType, cursorRecord, encode, liteProto, payloadDir } from '../support/cursor-protos.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/seeded-random.js';
 
 function corpus(): Uint8Array[] {
   const out: Uint8Array[] = readdirSync(payloadDir).filter((f) => f.endsWith('.bin')).map((f) => new Uint8Array(readFileSync(path.join(payloadDir, f))));

@@ -360,13 +360,14 @@ export class H2Front {
       server: route.server,
       request: { method, url: route.url, httpVersion: '2', headers: regularPairs(rawHeaders) },
     });
-    proxy.emit('start', ex);
     new H2Exchange(ex, stream, rawHeaders, authority, route, proxy, this.opts.pool).run();
   }
 }
 
 /** One client stream forwarded upstream (h2 or h1), events emitted along the way. */
 class H2Exchange {
+  /** `start` was emitted: after the request went upstream, so observers never delay it. */
+  private started = false;
   private done = false;
   private responded = false;
   private upstreamEnded = false;
@@ -422,6 +423,12 @@ class H2Exchange {
     );
   }
 
+  private begin(): void {
+    if (this.started) return;
+    this.started = true;
+    this.proxy.emit('start', this.ex);
+  }
+
   private forward(up: Upstream): void {
     if (up.kind === 'h2') this.viaH2(up);
     else this.viaH1();
@@ -429,6 +436,7 @@ class H2Exchange {
 
   private finish(error: RecordError | null): void {
     if (this.done) return;
+    this.begin();
     this.done = true;
     this.ex.timing.totalMs ??= since(this.ex);
     const end = { ...(this.upstreamTrailers?.length ? { trailers: this.upstreamTrailers } : {}), ...(this.clientTrailers?.length ? { requestTrailers: this.clientTrailers } : {}) };
@@ -535,6 +543,7 @@ class H2Exchange {
     } catch (e) {
       return this.failBeforeResponse({ phase: 'upstream-connect', code: (e as NodeJS.ErrnoException).code ?? 'ERR_HTTP2', message: (e as Error).message });
     }
+    this.begin();
     this.upstreamAbort = () => {
       resetStream(upReq, C.NGHTTP2_CANCEL);
     };
@@ -555,8 +564,9 @@ class H2Exchange {
       const t = since(ex);
       ex.timing.ttfbMs = t;
       const status = Number(h[':status'] ?? 502);
-      proxy.emit('response-head', ex, { status, httpVersion: '2', headers: regularPairs(raw) }, t);
+      // The head goes to the client first; observers after.
       this.respond(status, raw);
+      proxy.emit('response-head', ex, { status, httpVersion: '2', headers: regularPairs(raw) }, t);
     });
     upReq.on('trailers', (_h: unknown, _f: unknown, raw: string[]) => (this.upstreamTrailers = regularPairs(raw)));
     upReq.on('data', (chunk: Buffer) => this.forwardChunk(chunk, upReq));
@@ -615,6 +625,7 @@ class H2Exchange {
       headers: toH1Raw(this.rawHeaders, host) as unknown as http.OutgoingHttpHeaders,
       ...(target.tls ? { servername: serverName(target.host) } : {}),
     });
+    this.begin();
     this.upstreamAbort = () => upReq.destroy();
     upReq.on('socket', (s: net.Socket) => {
       const note = () => {
@@ -644,11 +655,11 @@ class H2Exchange {
       upRes = r;
       const t = since(ex);
       ex.timing.ttfbMs = t;
-      proxy.emit('response-head', ex, { status: r.statusCode ?? 0, statusText: r.statusMessage, httpVersion: r.httpVersion, headers: regularPairs(r.rawHeaders) }, t);
       if (!this.respond(r.statusCode ?? 502, r.rawHeaders)) {
         upReq.destroy();
         return;
       }
+      proxy.emit('response-head', ex, { status: r.statusCode ?? 0, statusText: r.statusMessage, httpVersion: r.httpVersion, headers: regularPairs(r.rawHeaders) }, t);
       r.on('data', (chunk: Buffer) => this.forwardChunk(chunk, r));
       r.on('end', () => {
         this.upstreamEnded = true;

@@ -137,7 +137,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       error: null,
     };
     if (this.options.labels || ex.labels) {
-      const labels = { ...this.options.labels, ...ex.labels };
+      const labels = mergeLabels(this.options.labels, ex.labels);
       if (Object.keys(labels).length) partial.labels = labels;
     }
     try {
@@ -231,7 +231,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       tunnel: row.tunnel,
       error: row.error,
     };
-    const labels = { ...this.options.labels, ...row.labels };
+    const labels = mergeLabels(this.options.labels, row.labels);
     if (Object.keys(labels).length) record.labels = labels;
     this.emitFinished(record);
   }
@@ -253,6 +253,17 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.count++;
     this.emit('record', record);
   }
+}
+
+/**
+ * Both label sets in one object. Not `{ ...a, ...b }`: spreading two objects into a fresh one
+ * makes V8 allocate a new hidden class each time (old-generation garbage on every exchange).
+ */
+function mergeLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (a) for (const k in a) out[k] = a[k]!;
+  if (b) for (const k in b) out[k] = b[k]!;
+  return out;
 }
 
 /** The announced body length, when the head gives one plain number. */

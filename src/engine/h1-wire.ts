@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
 import type { RecordError } from '../capture/record.js';
-import { headerPairs, newExchange, since, type Exchange, type ExchangeEvents, type ResponseHead as ResponseHeadEvent } from './exchange.js';
+import { headerPairs, newExchange, since, type Exchange, type ExchangeEnd, type ExchangeEvents, type ResponseHead as ResponseHeadEvent } from './exchange.js';
 import {
   ChunkedDecoder,
   connectionHas,
@@ -455,7 +455,9 @@ class Flight implements UpstreamUser {
     if (this.reusable && !this.wantsBody) this.conn.deps.pool.release(up, this.keepAliveHint);
     else up.socket.destroy();
     const trailers = this.responseChunks?.trailers;
-    const end = trailers?.length || this.requestTrailers ? { ...(trailers?.length ? { trailers: headerPairs(trailers) } : {}), ...(this.requestTrailers ? { requestTrailers: this.requestTrailers } : {}) } : {};
+    const end: ExchangeEnd = {};
+    if (trailers?.length) end.trailers = headerPairs(trailers);
+    if (this.requestTrailers) end.requestTrailers = this.requestTrailers;
     this.events.emit('end', ex, end);
     // An early answer (the request body still coming) ends the connection too.
     this.conn.flightDone(this.wantsBody || this.closeAfter || this.responseFraming?.kind === 'close');

@@ -45,6 +45,10 @@ let capping = false;
 export function capYoungGeneration(): void {
   if (capping) return;
   capping = true;
+  // The user sized it (NODE_OPTIONS=--max-semi-space-size=N): theirs is the last word. A bigger
+  // young generation makes recording cheaper at full load (fewer survivors promoted), for RSS.
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  if (flags.some((f) => f.startsWith('--max-semi-space-size') || f.startsWith('--semi-space-growth-factor'))) return;
   const check = (): boolean => {
     const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
     if (young && young.space_size < YOUNG_GENERATION_CAP) return false;

@@ -45,8 +45,7 @@ let capping = false;
 export function capYoungGeneration(): void {
   if (capping) return;
   capping = true;
-  // The user sized it (NODE_OPTIONS=--max-semi-space-size=N): theirs is the last word. A bigger
-  // young generation makes recording cheaper at full load (fewer survivors promoted), for RSS.
+  // The user sized it (NODE_OPTIONS=--max-semi-space-size=N): theirs is the last word.
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   if (flags.some((f) => f.startsWith('--max-semi-space-size') || f.startsWith('--semi-space-growth-factor'))) return;
   const check = (): boolean => {

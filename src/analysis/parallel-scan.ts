@@ -19,7 +19,7 @@ import { createLlmReader } from './llm-layer.js';
 import type { PreparedItem } from './prepare.js';
 import { createProgress } from './progress.js';
 import { prepareView, type ExchangeView, type ViewContext } from './report-view.js';
-import { EmptyCaptureError, type ScanOptions, type ScanResult } from './scan.js';
+import { EmptyCaptureError, reportBadLine, type ScanOptions, type ScanResult } from './scan.js';
 import type { RangeResult, RangeTask, WorkerSetup } from './scan-worker.js';
 import { factsFromPlain, MissingTurnHash, SessionTracker, turnFactsOf, type Assignment } from './sessions.js';
 
@@ -104,8 +104,7 @@ export async function scanParallel(file: string, options: ParallelScanOptions = 
   let badLines = 0;
   const onBad = (bad: BadLine) => {
     badLines++;
-    if (options.onBadLine) options.onBadLine(bad);
-    else process.stderr.write(`${bad.file}:${bad.line}: ${bad.reason}\n`);
+    reportBadLine(bad, options.onBadLine);
   };
   try {
     for (let i = 0; i < workerCount; i++) {

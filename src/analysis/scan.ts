@@ -43,6 +43,12 @@ export class EmptyCaptureError extends Error {
   readonly code = 'empty-capture';
 }
 
+/** A bad capture line goes to the caller's handler, or to stderr with its file and line number. */
+export function reportBadLine(bad: BadLine, onBadLine?: (bad: BadLine) => void): void {
+  if (onBadLine) onBadLine(bad);
+  else process.stderr.write(`${bad.file}:${bad.line}: ${bad.reason}\n`);
+}
+
 export async function scanCapture(file: string, options: ScanOptions = {}): Promise<ScanResult> {
   const bytes = (await stat(file)).size;
   if (bytes === 0) throw new EmptyCaptureError(`${file} is empty: no records to analyse`);
@@ -53,8 +59,7 @@ export async function scanCapture(file: string, options: ScanOptions = {}): Prom
   let badLines = 0;
   const onBad = (bad: BadLine) => {
     badLines++;
-    if (options.onBadLine) options.onBadLine(bad);
-    else process.stderr.write(`${bad.file}:${bad.line}: ${bad.reason}\n`);
+    reportBadLine(bad, options.onBadLine);
   };
   for await (const { record, line, offset } of readRecords(file, { onBadLine: onBad, onProgress: progress ? (b) => progress.update(b, records) : undefined })) {
     records++;

@@ -99,6 +99,14 @@ export function newExchange(init: Omit<Exchange, 'id' | 'startedAt' | 't0' | 'ti
   return { id: uuidv7(now), startedAt: isoTime(now), t0: performance.now(), timing: {}, ...init };
 }
 
+/** An exchange's end with whichever trailers came (built key by key: a spread of two objects costs a hidden class each time). */
+export function exchangeEnd(trailers?: HeaderList, requestTrailers?: HeaderList): ExchangeEnd {
+  const end: ExchangeEnd = {};
+  if (trailers?.length) end.trailers = trailers;
+  if (requestTrailers?.length) end.requestTrailers = requestTrailers;
+  return end;
+}
+
 /** ms since the exchange started, rounded to µs. */
 export function since(ex: Exchange): number {
   return Math.round((performance.now() - ex.t0) * 1000) / 1000;

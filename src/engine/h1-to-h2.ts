@@ -9,7 +9,7 @@ import type { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import http2 from 'node:http2';
 import type { HeaderList, RecordError } from '../capture/record.js';
-import { headerPairs, since, type Exchange, type ExchangeEnd, type ExchangeEvents } from './exchange.js';
+import { exchangeEnd, headerPairs, since, type Exchange, type ExchangeEvents } from './exchange.js';
 import { resetStream, rstName, type H2UpstreamPool } from './h2.js';
 import { authority, type RequestRoute } from './request-route.js';
 import { badGatewayText, upstreamFailure, type UpstreamTarget } from './upstream.js';
@@ -173,9 +173,7 @@ class H1ToH2Exchange {
     if (this.done) return;
     this.done = true;
     this.ex.timing.totalMs ??= since(this.ex);
-    const end: ExchangeEnd = {};
-    if (this.upstreamTrailers?.length) end.trailers = this.upstreamTrailers;
-    if (this.requestTrailers?.length) end.requestTrailers = this.requestTrailers;
+    const end = exchangeEnd(this.upstreamTrailers, this.requestTrailers);
     if (error) this.events.emit('abort', this.ex, error, end);
     else this.events.emit('end', this.ex, end);
   }

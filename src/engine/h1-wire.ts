@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
 import type { RecordError } from '../capture/record.js';
-import { headerPairs, newExchange, since, type Exchange, type ExchangeEnd, type ExchangeEvents, type ResponseHead as ResponseHeadEvent } from './exchange.js';
+import { exchangeEnd, headerPairs, newExchange, since, type Exchange, type ExchangeEvents, type ResponseHead as ResponseHeadEvent } from './exchange.js';
 import {
   ChunkedDecoder,
   connectionHas,
@@ -241,17 +241,22 @@ class Flight implements UpstreamUser {
     return this.conn.deps.events;
   }
 
-  private attach(up: UpstreamConnection): void {
+  /** Where the upstream connection goes, and (when it is new) how long connect and TLS took. */
+  private noteConnection(up: UpstreamConnection): void {
     const ex = this.ex;
-    const phases = this.phases;
-    if (phases) {
+    if (this.phases) {
       const now = performance.now();
-      const tcpAt = phases.tcpAt ?? now;
+      const tcpAt = this.phases.tcpAt ?? now;
       ex.timing.connectMs = round(tcpAt - ex.t0);
       if (this.route.target.tls) ex.timing.tlsMs = round(now - tcpAt);
     }
     ex.server.ip = up.socket.remoteAddress;
     if (this.route.target.tls) ex.server.alpn = (up.socket as tls.TLSSocket).alpnProtocol || undefined;
+  }
+
+  private attach(up: UpstreamConnection): void {
+    const ex = this.ex;
+    this.noteConnection(up);
     if (this.conn.gone) {
       // The client left while we connected: nothing went upstream, the connection stays good.
       this.conn.deps.pool.release(up);
@@ -455,10 +460,7 @@ class Flight implements UpstreamUser {
     if (this.reusable && !this.wantsBody) this.conn.deps.pool.release(up, this.keepAliveHint);
     else up.socket.destroy();
     const trailers = this.responseChunks?.trailers;
-    const end: ExchangeEnd = {};
-    if (trailers?.length) end.trailers = headerPairs(trailers);
-    if (this.requestTrailers) end.requestTrailers = this.requestTrailers;
-    this.events.emit('end', ex, end);
+    this.events.emit('end', ex, exchangeEnd(trailers?.length ? headerPairs(trailers) : undefined, this.requestTrailers));
     // An early answer (the request body still coming) ends the connection too.
     this.conn.flightDone(this.wantsBody || this.closeAfter || this.responseFraming?.kind === 'close');
   }
@@ -496,10 +498,7 @@ class Flight implements UpstreamUser {
           this.conn.deps.pool.release(up);
           return this.abort({ phase: 'client-abort', code: 'ECONNRESET', message: 'client closed the connection before the response ended' });
         }
-        const now = performance.now();
-        this.ex.timing.connectMs = round((phases.tcpAt ?? now) - this.ex.t0);
-        if (this.route.target.tls) this.ex.timing.tlsMs = round(now - (phases.tcpAt ?? now));
-        this.ex.server.ip = up.socket.remoteAddress;
+        this.noteConnection(up);
         this.up = up;
         up.user = this;
         up.socket.cork();
@@ -514,24 +513,14 @@ class Flight implements UpstreamUser {
   /** The client went away (closed, or ended its side) before the response was complete. */
   clientGone(): void {
     if (this.over || !this.up) return; // not yet connected: attach() or connectFailed() reports it
-    const up = this.up;
-    this.up = undefined;
-    if (up) {
-      up.user = undefined;
-      up.socket.destroy();
-    }
+    this.dropUpstream();
     if (!this.conn.socket.destroyed) this.conn.socket.destroy();
     this.abort({ phase: 'client-abort', code: 'ECONNRESET', message: 'client closed the connection before the response ended' });
   }
 
   /** A failure before any response byte: the client gets our 502, the connection closes. */
   private badGateway(error: RecordError): void {
-    const up = this.up;
-    this.up = undefined;
-    if (up) {
-      up.user = undefined;
-      up.socket.destroy();
-    }
+    this.dropUpstream();
     this.abort(error);
     const client = this.conn.socket;
     if (!this.answered && client.writable) {
@@ -545,21 +534,25 @@ class Flight implements UpstreamUser {
   /** Broken framing on either side: both connections go, the record says why. */
   private protocolFailure(code: string, message: string, fromClient: boolean): void {
     if (!this.answered && !fromClient) return this.badGateway({ phase: 'protocol', code, message });
-    const up = this.up;
-    this.up = undefined;
-    if (up) {
-      up.user = undefined;
-      up.socket.destroy();
-    }
+    this.dropUpstream();
     this.conn.gone = true;
     this.conn.socket.destroy();
     this.abort({ phase: 'protocol', code, message });
   }
 
+  /** The upstream connection is out of step with this exchange: closed, never pooled. */
+  private dropUpstream(): void {
+    const up = this.up;
+    this.up = undefined;
+    if (!up) return;
+    up.user = undefined;
+    up.socket.destroy();
+  }
+
   private abort(error: RecordError): void {
     this.over = true;
     this.ex.timing.totalMs ??= since(this.ex);
-    this.events.emit('abort', this.ex, error, this.requestTrailers ? { requestTrailers: this.requestTrailers } : {});
+    this.events.emit('abort', this.ex, error, exchangeEnd(undefined, this.requestTrailers));
   }
 }
 

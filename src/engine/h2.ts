@@ -11,7 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import type tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { HeaderList, RecordError } from '../capture/record.js';
-import { newExchange, since, type Exchange, type ExchangeEnd } from './exchange.js';
+import { exchangeEnd, newExchange, since, type Exchange } from './exchange.js';
 import type { ProxyServer } from './proxy.js';
 import { routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
 import { badGatewayText, serverName, upstreamFailure, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
@@ -439,9 +439,7 @@ class H2Exchange {
     this.begin();
     this.done = true;
     this.ex.timing.totalMs ??= since(this.ex);
-    const end: ExchangeEnd = {};
-    if (this.upstreamTrailers?.length) end.trailers = this.upstreamTrailers;
-    if (this.clientTrailers?.length) end.requestTrailers = this.clientTrailers;
+    const end = exchangeEnd(this.upstreamTrailers, this.clientTrailers);
     if (error) this.proxy.emit('abort', this.ex, error, end);
     else this.proxy.emit('end', this.ex, end);
   }

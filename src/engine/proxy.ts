@@ -135,11 +135,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
       h2Upstream: this.extensions.h2Upstream,
       knownH1: this.knownH1,
       counts: this.http1Counts,
-      handover: (socket, unread) => {
-        if (unread) socket.unshift(unread);
-        server.emit('connection', socket);
-        socket.resume();
-      },
+      handover: (socket, unread) => serveWithNode(server, socket, unread),
     };
   }
 
@@ -147,9 +143,7 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
   private serveConnection(socket: net.Socket, ctx: ConnectionContext, wire: WireDeps | undefined, server: http.Server, first?: Buffer): void {
     this.contexts.set(socket, ctx);
     if (wire) return serveHttp1Wire(socket, ctx, wire, first);
-    if (first) socket.unshift(first);
-    server.emit('connection', socket);
-    socket.resume();
+    serveWithNode(server, socket, first);
   }
 
   /** Route a request as the engine would (for extensions handling their own protocol). */
@@ -371,6 +365,13 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
     await closed;
     this.connector.destroy();
   }
+}
+
+/** Node's http server serves `socket` from here on; `unread` (bytes already read) goes back first. */
+function serveWithNode(server: http.Server, socket: net.Socket, unread: Buffer | undefined): void {
+  if (unread) socket.unshift(unread);
+  server.emit('connection', socket);
+  socket.resume();
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {

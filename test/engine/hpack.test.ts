@@ -1,0 +1,426 @@
+// HPACK (RFC 7541), the header compression under the raw-socket HTTP/2 path: every request and
+// response header the proxy forwards over h2 passes through it, so a decoding slip corrupts
+// headers and an encoder/decoder table mismatch corrupts every later request on the connection.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HUFFMAN_CODES, HpackDecoder, HpackEncoder, HpackError, staticEntry } from '../../src/engine/hpack.js';
+import { appendCode, huffmanEncode, packBits } from '../support/hpack-huffman.js';
+import { prng } from '../support/seeded-random.js';
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+/** An HPACK string literal: length prefix (H bit when Huffman-coded) and the bytes. */
+function literal(s: string | Buffer, huffman = false): Buffer {
+  const body = huffman ? huffmanEncode(s) : typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
+  return Buffer.concat([hpackInt(body.length, 7, huffman ? 0x80 : 0), body]);
+}
+
+/** An HPACK integer with an N-bit prefix (RFC 7541 5.1), written independently of the encoder. */
+function hpackInt(value: number, prefixBits: number, flags: number): Buffer {
+  const max = 2 ** prefixBits - 1;
+  if (value < max) return Buffer.from([flags | value]);
+  const out = [flags | max];
+  let rest = value - max;
+  while (rest >= 128) {
+    out.push((rest % 128) | 128);
+    rest = Math.floor(rest / 128);
+  }
+  out.push(rest);
+  return Buffer.from(out);
+}
+
+function expectError(decoder: HpackDecoder, block: Buffer, pattern: RegExp): void {
+  assert.throws(
+    () => decoder.decode(block),
+    (err: unknown) => {
+      assert.ok(err instanceof HpackError, `expected an HpackError, got ${String(err)}`);
+      assert.equal(err.code, 'COMPRESSION_ERROR');
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
+}
+
+describe('Huffman code table (RFC 7541 Appendix B)', () => {
+  test('has 257 codes forming a complete, canonical prefix code ending in the 30-bit EOS', () => {
+    assert.equal(HUFFMAN_CODES.length, 257 * 2);
+    // Complete: the Kraft sum of all code lengths is exactly 1 (in units of 2^-30).
+    let kraft = 0;
+    for (let s = 0; s <= 256; s++) kraft += 2 ** (30 - HUFFMAN_CODES[s * 2 + 1]!);
+    assert.equal(kraft, 2 ** 30);
+    // Canonical: sorted by (length, symbol), each code is the previous plus one, shifted to its length.
+    const order = [...Array(257).keys()].sort(
+      (a, b) => HUFFMAN_CODES[a * 2 + 1]! - HUFFMAN_CODES[b * 2 + 1]! || a - b,
+    );
+    let code = 0;
+    for (let i = 0; i < order.length; i++) {
+      const len = HUFFMAN_CODES[order[i]! * 2 + 1]!;
+      if (i > 0) code = (code + 1) * 2 ** (len - HUFFMAN_CODES[order[i - 1]! * 2 + 1]!);
+      assert.equal(HUFFMAN_CODES[order[i]! * 2], code, `code of symbol ${order[i]}`);
+    }
+    // A few codes straight from the RFC's table.
+    assert.deepEqual([HUFFMAN_CODES[48 * 2], HUFFMAN_CODES[48 * 2 + 1]], [0x0, 5]); // '0'
+    assert.deepEqual([HUFFMAN_CODES[0x61 * 2], HUFFMAN_CODES[0x61 * 2 + 1]], [0x3, 5]); // 'a'
+    assert.deepEqual([HUFFMAN_CODES[0 * 2], HUFFMAN_CODES[0 * 2 + 1]], [0x1ff8, 13]);
+    assert.deepEqual([HUFFMAN_CODES[255 * 2], HUFFMAN_CODES[255 * 2 + 1]], [0x3ffffee, 26]);
+    assert.deepEqual([HUFFMAN_CODES[256 * 2], HUFFMAN_CODES[256 * 2 + 1]], [0x3fffffff, 30]);
+  });
+
+  test('every byte value survives Huffman coding, alone, all together and in random strings', () => {
+    const decoder = new HpackDecoder();
+    const decodeValue = (s: Buffer): string => decoder.decode(Buffer.concat([Buffer.from([0x00]), literal('x'), literal(s, true)]))[1]!;
+    for (let b = 0; b < 256; b++) {
+      assert.equal(decodeValue(Buffer.from([b])), String.fromCharCode(b), `byte ${b}`);
+    }
+    const all = Buffer.from([...Array(256).keys()]);
+    assert.equal(decodeValue(all), all.toString('latin1'));
+    const random = prng(7541);
+    for (let n = 0; n < 300; n++) {
+      const bytes = Buffer.alloc(Math.floor(random() * 200));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+      assert.equal(decodeValue(bytes), bytes.toString('latin1'));
+    }
+  });
+
+  test('the RFC Appendix C strings decode to their text', () => {
+    const decoder = new HpackDecoder();
+    const cases: [string, string][] = [
+      ['f1e3c2e5f23a6ba0ab90f4ff', 'www.example.com'],
+      ['a8eb10649cbf', 'no-cache'],
+      ['25a849e95ba97d7f', 'custom-key'],
+      ['25a849e95bb8e8b4bf', 'custom-value'],
+      ['6402', '302'],
+      ['aec3771a4b', 'private'],
+      ['d07abe941054d444a8200595040b8166e082a62d1bff', 'Mon, 21 Oct 2013 20:13:21 GMT'],
+      ['9d29ad171863c78f0b97c8e9ae82ae43d3', 'https://www.example.com'],
+    ];
+    for (const [h, text] of cases) {
+      assert.deepEqual(huffmanEncode(text), hex(h), `test encoder on ${text}`);
+      const block = Buffer.concat([Buffer.from([0x00]), literal('x'), hpackInt(h.length / 2, 7, 0x80), hex(h)]);
+      assert.deepEqual(decoder.decode(block), ['x', text]);
+    }
+  });
+});
+
+describe('HpackDecoder on RFC 7541 Appendix C', () => {
+  test('C.2.1 literal with indexing enters the dynamic table', () => {
+    const d = new HpackDecoder();
+    assert.deepEqual(d.decode(hex('400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572')), [
+      'custom-key',
+      'custom-header',
+    ]);
+    assert.deepEqual(d.dynamicTable(), [['custom-key', 'custom-header']]);
+    assert.equal(d.dynamicTableSize, 55);
+  });
+
+  test('C.2.2 literal without indexing, C.2.3 never indexed and C.2.4 indexed leave the table empty', () => {
+    const d = new HpackDecoder();
+    assert.deepEqual(d.decode(hex('040c 2f73 616d 706c 652f 7061 7468')), [':path', '/sample/path']);
+    assert.deepEqual(d.decode(hex('1008 7061 7373 776f 7264 0673 6563 7265 74')), ['password', 'secret']);
+    assert.deepEqual(d.decode(hex('82')), [':method', 'GET']);
+    assert.deepEqual(d.dynamicTable(), []);
+    assert.equal(d.dynamicTableSize, 0);
+  });
+
+  const requests = [
+    [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'www.example.com'],
+    [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'www.example.com', 'cache-control', 'no-cache'],
+    [':method', 'GET', ':scheme', 'https', ':path', '/index.html', ':authority', 'www.example.com', 'custom-key', 'custom-value'],
+  ];
+  const requestTables: { table: [string, string][]; size: number }[] = [
+    { table: [[':authority', 'www.example.com']], size: 57 },
+    { table: [['cache-control', 'no-cache'], [':authority', 'www.example.com']], size: 110 },
+    {
+      table: [['custom-key', 'custom-value'], ['cache-control', 'no-cache'], [':authority', 'www.example.com']],
+      size: 164,
+    },
+  ];
+  const sequences: Record<string, string[]> = {
+    'C.3 requests without Huffman': [
+      '8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d',
+      '8286 84be 5808 6e6f 2d63 6163 6865',
+      '8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65',
+    ],
+    'C.4 requests with Huffman': [
+      '8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff',
+      '8286 84be 5886 a8eb 1064 9cbf',
+      '8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf',
+    ],
+  };
+  for (const [name, blocks] of Object.entries(sequences)) {
+    test(`${name}: each request and the dynamic table after it`, () => {
+      const d = new HpackDecoder();
+      blocks.forEach((block, i) => {
+        assert.deepEqual(d.decode(hex(block)), requests[i], `request ${i + 1}`);
+        assert.deepEqual(d.dynamicTable(), requestTables[i]!.table, `table after request ${i + 1}`);
+        assert.equal(d.dynamicTableSize, requestTables[i]!.size);
+      });
+    });
+  }
+
+  const date1 = 'Mon, 21 Oct 2013 20:13:21 GMT';
+  const date2 = 'Mon, 21 Oct 2013 20:13:22 GMT';
+  const cookie = 'foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1';
+  const loc = 'https://www.example.com';
+  const responses = [
+    [':status', '302', 'cache-control', 'private', 'date', date1, 'location', loc],
+    [':status', '307', 'cache-control', 'private', 'date', date1, 'location', loc],
+    [':status', '200', 'cache-control', 'private', 'date', date2, 'location', loc, 'content-encoding', 'gzip', 'set-cookie', cookie],
+  ];
+  const responseTables: { table: [string, string][]; size: number }[] = [
+    { table: [['location', loc], ['date', date1], ['cache-control', 'private'], [':status', '302']], size: 222 },
+    { table: [[':status', '307'], ['location', loc], ['date', date1], ['cache-control', 'private']], size: 222 },
+    { table: [['set-cookie', cookie], ['content-encoding', 'gzip'], ['date', date2]], size: 215 },
+  ];
+  const responseSequences: Record<string, string[]> = {
+    'C.5 responses without Huffman': [
+      '4803 3330 3258 0770 7269 7661 7465 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3120 474d 546e 1768 7474 7073 3a2f 2f77 7777 2e65 7861 6d70 6c65 2e63 6f6d',
+      '4803 3330 37c1 c0bf',
+      '88c1 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3220 474d 54c0 5a04 677a 6970 7738 666f 6f3d 4153 444a 4b48 514b 425a 584f 5157 454f 5049 5541 5851 5745 4f49 553b 206d 6178 2d61 6765 3d33 3630 303b 2076 6572 7369 6f6e 3d31',
+    ],
+    'C.6 responses with Huffman': [
+      '4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6 2d1b ff6e 919d 29ad 1718 63c7 8f0b 97c8 e9ae 82ae 43d3',
+      '4883 640e ffc1 c0bf',
+      '88c1 6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff c05a 839b d9ab 77ad 94e7 821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f 9587 3160 65c0 03ed 4ee5 b106 3d50 07',
+    ],
+  };
+  for (const [name, blocks] of Object.entries(responseSequences)) {
+    test(`${name} in a 256-byte table: each response, with evictions`, () => {
+      const d = new HpackDecoder({ maxTableSize: 256 });
+      blocks.forEach((block, i) => {
+        assert.deepEqual(d.decode(hex(block)), responses[i], `response ${i + 1}`);
+        assert.deepEqual(d.dynamicTable(), responseTables[i]!.table, `table after response ${i + 1}`);
+        assert.equal(d.dynamicTableSize, responseTables[i]!.size);
+      });
+    });
+  }
+
+  test('the static table matches Appendix A at its edges', () => {
+    assert.deepEqual(staticEntry(1), [':authority', '']);
+    assert.deepEqual(staticEntry(16), ['accept-encoding', 'gzip, deflate']);
+    assert.deepEqual(staticEntry(61), ['www-authenticate', '']);
+    assert.equal(staticEntry(0), undefined);
+    assert.equal(staticEntry(62), undefined);
+    const d = new HpackDecoder();
+    const all = d.decode(Buffer.from(Array.from({ length: 61 }, (_, i) => 0x80 | (i + 1))));
+    assert.equal(all.length, 122);
+    assert.deepEqual(all.slice(26, 30), [':status', '500', 'accept-charset', '']);
+    assert.deepEqual(all.slice(108, 110), ['set-cookie', '']);
+  });
+});
+
+describe('HpackDecoder rejects malformed blocks with COMPRESSION_ERROR', () => {
+  test('index 0 and indexes beyond the static and dynamic tables', () => {
+    expectError(new HpackDecoder(), hex('80'), /index 0 at byte 0/);
+    expectError(new HpackDecoder(), hex('82 be'), /index 62 at byte 1 is beyond the tables \(61 static \+ 0 dynamic/);
+    // A literal naming its field by a dynamic index that does not exist.
+    expectError(new HpackDecoder(), Buffer.concat([hex('7f 01'), literal('v')]), /index 64 at byte 0 is beyond/);
+    // One entry in the table: 62 works, 63 does not.
+    const d = new HpackDecoder();
+    assert.deepEqual(d.decode(Buffer.concat([hex('40'), literal('a'), literal('b'), hex('be')])), ['a', 'b', 'a', 'b']);
+    expectError(d, hex('bf'), /index 63 at byte 0 is beyond the tables \(61 static \+ 1 dynamic/);
+  });
+
+  test('integers above 2^31 - 1, with too many continuation bytes, or cut off', () => {
+    assert.deepEqual(new HpackDecoder({ maxTableSize: 2 ** 31 - 1 }).decode(hpackInt(2 ** 31 - 1, 5, 0x20)), []);
+    expectError(new HpackDecoder(), hpackInt(2 ** 31, 7, 0x80), /integer at byte 0 exceeds 2\^31 - 1/);
+    // Six continuation bytes, each with no value (redundant zero padding), still refused.
+    expectError(new HpackDecoder(), hex('ff 80 80 80 80 80 00'), /more than 5 continuation bytes/);
+    expectError(new HpackDecoder(), hex('ff 80'), /truncated integer at byte 0/);
+    expectError(new HpackDecoder(), hex('82 ff'), /truncated integer at byte 1/);
+  });
+
+  test('truncated strings and blocks ending inside a field', () => {
+    expectError(new HpackDecoder(), Buffer.concat([hex('40 0a'), Buffer.from('custom')]), /truncated string at byte 1: length 10, only 6 bytes left/);
+    expectError(new HpackDecoder(), Buffer.concat([hex('40'), literal('name')]), /truncated block: string literal expected at byte 6/);
+    expectError(new HpackDecoder(), hex('41'), /truncated block: string literal expected at byte 1/);
+  });
+
+  const huffmanValue = (coded: Buffer): Buffer => Buffer.concat([hex('00'), literal('x'), hpackInt(coded.length, 7, 0x80), coded]);
+
+  test('Huffman padding of 8 bits or more, padding that is not all ones, and EOS inside a string', () => {
+    // 'a' (00011) then 11 one bits: the padding is longer than 7 bits.
+    expectError(new HpackDecoder(), huffmanValue(hex('1fff')), /Huffman string at byte 3 ends in invalid padding/);
+    // A whole byte of ones after a byte-aligned string.
+    expectError(new HpackDecoder(), huffmanValue(Buffer.concat([huffmanEncode('abcd0123'), hex('ff')])), /invalid padding/);
+    // '0' (00000) then 000: padding must be ones.
+    expectError(new HpackDecoder(), huffmanValue(hex('00')), /invalid padding \(more than 7 bits, or not all ones\)/);
+    // Ones then a zero bit in the padding.
+    expectError(new HpackDecoder(), huffmanValue(huffmanEncode('a', (n) => [...Array(n - 1).fill(1), 0])), /invalid padding/);
+    // 'a' then the full 30-bit EOS code.
+    const bits: number[] = [];
+    appendCode(bits, 0x61);
+    appendCode(bits, 256);
+    while (bits.length % 8) bits.push(1);
+    expectError(new HpackDecoder(), huffmanValue(packBits(bits)), /Huffman string at byte 3 contains EOS/);
+    // Padding up to 7 ones is fine.
+    assert.deepEqual(new HpackDecoder().decode(huffmanValue(huffmanEncode('a'))), ['x', 'a']);
+  });
+
+  test('dynamic table size updates above our limit or after a field', () => {
+    expectError(new HpackDecoder(), hpackInt(4097, 5, 0x20), /size update to 4097 exceeds the limit of 4096 at byte 0/);
+    expectError(new HpackDecoder({ maxTableSize: 100 }), hpackInt(101, 5, 0x20), /exceeds the limit of 100/);
+    expectError(new HpackDecoder(), Buffer.concat([hex('82'), hpackInt(100, 5, 0x20)]), /size update after a header field at byte 1/);
+    // Two updates at the start (smallest, then final: RFC 7541 4.2) are fine, and shrink the table.
+    const d = new HpackDecoder();
+    d.decode(Buffer.concat([hex('40'), literal('k'), literal('v')]));
+    assert.equal(d.dynamicTableSize, 34);
+    assert.deepEqual(d.decode(Buffer.concat([hex('20'), hpackInt(4096, 5, 0x20), hex('82')])), [':method', 'GET']);
+    assert.equal(d.dynamicTableSize, 0);
+    expectError(d, hex('be'), /index 62 at byte 0 is beyond/);
+  });
+
+  test('a header list over maxHeaderListSize', () => {
+    const d = new HpackDecoder({ maxHeaderListSize: 100 });
+    // ':method: GET' counts 7 + 3 + 32 = 42; two fit in 100, three do not.
+    assert.deepEqual(d.decode(hex('82 82')), [':method', 'GET', ':method', 'GET']);
+    expectError(d, hex('82 82 82'), /header list exceeds 100 bytes \(field ending at byte 3\)/);
+    expectError(new HpackDecoder({ maxHeaderListSize: 1000 }), Buffer.concat([hex('00'), literal('x'), literal('y'.repeat(1000))]), /header list exceeds 1000 bytes/);
+  });
+
+  test('after an error the decoder refuses every later block', () => {
+    const d = new HpackDecoder();
+    expectError(d, hex('80'), /index 0/);
+    expectError(d, hex('82'), /decoder unusable after an earlier error \(HPACK: indexed field with index 0 at byte 0\)/);
+  });
+
+  test('bad options are refused up front', () => {
+    assert.throws(() => new HpackDecoder({ maxTableSize: -1 }), RangeError);
+    assert.throws(() => new HpackDecoder({ maxHeaderListSize: 1.5 }), RangeError);
+    assert.throws(() => new HpackEncoder().setPeerMaxTableSize(NaN), RangeError);
+  });
+});
+
+describe('HpackEncoder', () => {
+  const typical = [
+    ':method', 'POST',
+    ':scheme', 'https',
+    ':authority', 'api.anthropic.com',
+    ':path', '/v1/messages?beta=true',
+    'content-type', 'application/json',
+    'accept', 'application/json',
+    'anthropic-version', '2023-06-01',
+    'anthropic-beta', 'claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14',
+    'user-agent', 'claude-cli/1.0.0 (external, cli)',
+    'x-app', 'cli',
+    'accept-encoding', 'gzip, deflate',
+    'content-length', '48213',
+  ];
+
+  test('repeated headers compress to one byte per field once they are in the table', () => {
+    const enc = new HpackEncoder();
+    const dec = new HpackDecoder();
+    const first = enc.encode(typical);
+    const second = enc.encode(typical);
+    assert.deepEqual(dec.decode(first), typical);
+    assert.deepEqual(dec.decode(second), typical);
+    assert.ok(first.length > 150, `first block ${first.length} bytes`);
+    // Every field is now an indexed field: one byte each (all indexes are below 127).
+    assert.equal(second.length, typical.length / 2);
+    for (const b of second) assert.ok(b & 0x80, `byte ${b.toString(16)} is an indexed field`);
+    // Static matches are indexed from the very first block: ':method: POST' is index 3, 'accept-encoding: gzip, deflate' 16.
+    assert.equal(first[0], 0x83);
+    assert.deepEqual(enc.dynamicTable(), dec.dynamicTable());
+  });
+
+  test('credentials go as never-indexed literals (0001xxxx) and never enter the table', () => {
+    const enc = new HpackEncoder();
+    const dec = new HpackDecoder();
+    const token = 'Bearer sk-ant-api03-' + 'x'.repeat(40);
+    const fields = ['authorization', token, 'proxy-authorization', 'Basic dXNlcjpwYXNz', 'cookie', 'sid=42', 'set-cookie', 'a=b; Path=/'];
+    for (let round = 0; round < 2; round++) {
+      const block = enc.encode(fields);
+      assert.deepEqual(dec.decode(block), fields);
+      // authorization is static index 23: 0001 1111 then 23 - 15 = 8, then the raw value's length.
+      assert.deepEqual([...block.subarray(0, 3)], [0x1f, 0x08, token.length]);
+      assert.equal(block.subarray(3, 3 + token.length).toString('latin1'), token);
+      let p = 3 + token.length;
+      assert.equal(block[p]! & 0xf0, 0x10, 'proxy-authorization is never indexed');
+      p += 2 + 1 + 'Basic dXNlcjpwYXNz'.length;
+      assert.equal(block[p]! & 0xf0, 0x10, 'a short cookie is never indexed');
+      assert.deepEqual(enc.dynamicTable(), []);
+      assert.deepEqual(dec.dynamicTable(), []);
+    }
+    // A long cookie (20 bytes or more) is worth indexing.
+    const long = ['cookie', 'session=' + 'c'.repeat(40)];
+    assert.deepEqual(dec.decode(enc.encode(long)), long);
+    assert.deepEqual(enc.dynamicTable(), [['cookie', long[1]]]);
+    assert.deepEqual(enc.encode(long), Buffer.from([0xbe]));
+  });
+
+  test('a field bigger than half the table goes without indexing, so it does not flush the table', () => {
+    const enc = new HpackEncoder();
+    const dec = new HpackDecoder();
+    const small = ['x-small', 'one'];
+    dec.decode(enc.encode(small));
+    const big = ['x-big', 'b'.repeat(2048 - 32 - 5 + 1)]; // 2049 bytes with overhead: over half of 4096
+    const block = enc.encode(big);
+    assert.equal(block[0]! & 0xf0, 0x00, 'literal without indexing');
+    assert.deepEqual(dec.decode(block), big);
+    assert.deepEqual(enc.dynamicTable(), [['x-small', 'one']]);
+    assert.deepEqual(dec.dynamicTable(), [['x-small', 'one']]);
+    const justFits = ['x-big', 'b'.repeat(2048 - 32 - 5)]; // exactly half: indexed
+    assert.deepEqual(dec.decode(enc.encode(justFits)), justFits);
+    assert.deepEqual(dec.dynamicTable(), [justFits, small]);
+  });
+
+  test('peer table size changes: a size update starts the next block; lowered then raised sends both', () => {
+    const enc = new HpackEncoder();
+    const dec = new HpackDecoder({ maxTableSize: 8192 });
+    dec.decode(enc.encode(['x-a', '1', 'x-b', '2']));
+    enc.setPeerMaxTableSize(4096);
+    assert.deepEqual(enc.encode([':method', 'GET']), Buffer.from([0x82]), 'no update when the size did not change');
+    enc.setPeerMaxTableSize(0);
+    enc.setPeerMaxTableSize(8192);
+    const block = enc.encode(['x-a', '1']);
+    // 001 00000 (size 0: flushes the table), then 001 11111 + 8192 - 31, then x-a: 1 as a new literal.
+    assert.deepEqual([...block.subarray(0, 4)], [0x20, 0x3f, 0xe1, 0x3f]);
+    assert.equal(block[4], 0x40);
+    assert.deepEqual(dec.decode(block), ['x-a', '1']);
+    assert.deepEqual(dec.dynamicTable(), [['x-a', '1']]);
+    assert.deepEqual(enc.dynamicTable(), dec.dynamicTable());
+    // Peer limits above 64 KiB are capped: we announce 65536.
+    enc.setPeerMaxTableSize(2 ** 32 - 1);
+    const capped = enc.encode([]);
+    assert.deepEqual(capped, Buffer.concat([hpackInt(65536, 5, 0x20)]));
+  });
+
+  test('round trip through our decoder over a long random sequence, tables in step after every block', () => {
+    const random = prng(20261123);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const randomText = (len: number, wide: boolean): string => {
+      let s = '';
+      for (let i = 0; i < len; i++) s += String.fromCharCode(wide ? Math.floor(random() * 256) : 0x20 + Math.floor(random() * 95));
+      return s;
+    };
+    const names = ['content-type', 'accept', 'user-agent', 'x-request-id', 'x-stainless-os', 'anthropic-version', 'cookie', 'authorization', 'set-cookie', 'x-custom-a', 'x-custom-b', 'date', 'etag', 'cache-control', 'via'];
+    const values = ['application/json', 'text/event-stream', 'gzip, deflate', '', '2023-06-01', 'no-cache', 'MacOS', 'x'.repeat(300)];
+    const sizes = [4096, 0, 256, 16384, 100, 4096, 1000, 65536];
+    const enc = new HpackEncoder();
+    const dec = new HpackDecoder({ maxTableSize: 65536, maxHeaderListSize: 1 << 24 });
+    let totalFields = 0;
+    for (let block = 0; block < 2500; block++) {
+      if (block % 300 === 299) enc.setPeerMaxTableSize(pick(sizes));
+      if (block % 777 === 5) {
+        enc.setPeerMaxTableSize(pick(sizes));
+        enc.setPeerMaxTableSize(pick(sizes));
+      }
+      const list = [':method', pick(['GET', 'POST', 'PUT']), ':scheme', 'https', ':authority', pick(['a.example', 'b.example:8443']), ':path', '/v1/' + Math.floor(random() * 20)];
+      const n = Math.floor(random() * 14);
+      for (let i = 0; i < n; i++) {
+        const r = random();
+        const name = r < 0.1 ? 'x-new-' + randomText(1 + Math.floor(random() * 12), false).toLowerCase() : pick(names);
+        const value =
+          r < 0.5 ? pick(values)
+          : r < 0.8 ? randomText(Math.floor(random() * 40), random() < 0.3)
+          : r < 0.97 ? String(Math.floor(random() * 1000))
+          : randomText(1000 + Math.floor(random() * 9000), true);
+        list.push(name, value);
+      }
+      totalFields += list.length / 2;
+      assert.deepEqual(dec.decode(enc.encode(list)), list, `block ${block}`);
+      assert.deepEqual(enc.dynamicTable(), dec.dynamicTable(), `tables after block ${block}`);
+    }
+    assert.ok(totalFields > 15000);
+  });
+});

@@ -2,6 +2,9 @@
 // response header the proxy forwards over h2 passes through it, so a decoding slip corrupts
 // headers and an encoder/decoder table mismatch corrupts every later request on the connection.
 import { describe, test } from 'node:test';
+import http2 from 'node:http2';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { HUFFMAN_CODES, HpackDecoder, HpackEncoder, HpackError, staticEntry } from '../../src/engine/hpack.js';
 import { appendCode, huffmanEncode, packBits } from '../support/hpack-huffman.js';
@@ -422,5 +425,210 @@ describe('HpackEncoder', () => {
       assert.deepEqual(enc.dynamicTable(), dec.dynamicTable(), `tables after block ${block}`);
     }
     assert.ok(totalFields > 15000);
+  });
+});
+
+// ---- Interop with a real HTTP/2 peer: Node's http2 server (nghttp2) over a raw socket. ----
+
+interface RawStream {
+  headers: string[][];
+  body: Buffer[];
+  ended: boolean;
+}
+
+/** Just enough HTTP/2 framing (RFC 9113 section 4) to talk to a server with our HPACK blocks. */
+class RawH2Client {
+  readonly streams = new Map<number, RawStream>();
+  /** Every header block the server sent, in arrival order, before decoding. */
+  readonly blocks: Buffer[] = [];
+  readonly decoder: HpackDecoder;
+  peerSettings: Map<number, number> | undefined;
+  private pending = Buffer.alloc(0);
+  private headerBlock: Buffer[] = [];
+  private waiters: (() => void)[] = [];
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    decoderOptions: { maxTableSize?: number },
+  ) {
+    this.decoder = new HpackDecoder(decoderOptions);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        this.failure = err as Error;
+      }
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('error', (err) => {
+      this.failure = err;
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+    const head = Buffer.alloc(9);
+    head.writeUIntBE(payload.length, 0, 3);
+    head[3] = type;
+    head[4] = flags;
+    head.writeUInt32BE(streamId, 5);
+    return Buffer.concat([head, payload]);
+  }
+
+  send(type: number, flags: number, streamId: number, payload: Buffer): void {
+    this.socket.write(RawH2Client.frame(type, flags, streamId, payload));
+  }
+
+  async until(done: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!done()) {
+      if (this.failure) throw this.failure;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  private stream(id: number): RawStream {
+    let s = this.streams.get(id);
+    if (!s) this.streams.set(id, (s = { headers: [], body: [], ended: false }));
+    return s;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 9) {
+      const len = this.pending.readUIntBE(0, 3);
+      if (this.pending.length < 9 + len) return;
+      const type = this.pending[3]!;
+      const flags = this.pending[4]!;
+      const id = this.pending.readUInt32BE(5) & 0x7fffffff;
+      let payload = this.pending.subarray(9, 9 + len);
+      this.pending = this.pending.subarray(9 + len);
+      if (type === 0x0 || type === 0x1) {
+        // DATA and HEADERS may be padded; HEADERS may carry a priority block.
+        let from = 0;
+        let to = payload.length;
+        if (flags & 0x8) to -= payload[from++]!;
+        if (type === 0x1 && flags & 0x20) from += 5;
+        payload = payload.subarray(from, to);
+      }
+      if (type === 0x4 && !(flags & 0x1)) {
+        const settings = new Map<number, number>();
+        for (let p = 0; p + 6 <= payload.length; p += 6) settings.set(payload.readUInt16BE(p), payload.readUInt32BE(p + 2));
+        this.peerSettings = settings;
+        this.send(0x4, 0x1, 0, Buffer.alloc(0)); // SETTINGS ACK
+      } else if (type === 0x1 || type === 0x9) {
+        this.headerBlock.push(payload);
+        if (flags & 0x4) {
+          // END_HEADERS: decode now, in arrival order, as HPACK state requires.
+          const block = Buffer.concat(this.headerBlock);
+          this.blocks.push(block);
+          this.stream(id).headers.push(this.decoder.decode(block));
+          this.headerBlock = [];
+        }
+        if (type === 0x1 && flags & 0x1) this.stream(id).ended = true;
+      } else if (type === 0x0) {
+        this.stream(id).body.push(Buffer.from(payload));
+        if (flags & 0x1) this.stream(id).ended = true;
+      } else if (type === 0x7) {
+        throw new Error(`server sent GOAWAY, error ${payload.readUInt32BE(4)}: ${payload.subarray(8).toString()}`);
+      } else if (type === 0x3) {
+        throw new Error(`server reset stream ${id}, error ${payload.readUInt32BE(0)}`);
+      }
+    }
+  }
+}
+
+describe('HPACK against a real HTTP/2 peer (Node http2 / nghttp2)', () => {
+  test('the server reads our blocks exactly, and we decode its Huffman-coded, indexed responses', async () => {
+    const longValue = 'v'.repeat(700) + '-' + 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(10);
+    const server = http2.createServer({ settings: { headerTableSize: 1400 } });
+    server.on('stream', (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/json',
+          'x-echo-stream': String(stream.id),
+          'x-long-response': longValue,
+          'cache-control': 'private, max-age=0',
+          'x-request-id': 'req_011CUmKSbXbZ8pXkqn4kK5Tf',
+        },
+        { sendDate: false } as http2.ServerStreamResponseOptions,
+      );
+      stream.end(JSON.stringify(rawHeaders));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const socket = connect(port, '127.0.0.1');
+    try {
+      await once(socket, 'connect');
+      // We advertise a 256-byte table, so nghttp2 must open its next block with a size update and evict.
+      const client = new RawH2Client(socket, { maxTableSize: 256 });
+      const encoder = new HpackEncoder();
+      const request = (path: string): string[] => [
+        ':method', 'POST',
+        ':scheme', 'http',
+        ':authority', `127.0.0.1:${port}`,
+        ':path', path,
+        'content-type', 'application/json',
+        'user-agent', 'agenttap-hpack-test/1.0',
+        'x-long-custom', longValue.slice(0, 600),
+        'authorization', 'Bearer sk-test-0123456789',
+        'x-latin1', 'caf\xe9 \xa9',
+      ];
+      const settings = Buffer.alloc(6);
+      settings.writeUInt16BE(0x1, 0); // SETTINGS_HEADER_TABLE_SIZE
+      settings.writeUInt32BE(256, 2);
+      socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+      client.send(0x4, 0, 0, settings);
+      const blocks: Buffer[] = [];
+      const send = (id: number, headers: string[]): void => {
+        const block = encoder.encode(headers);
+        blocks.push(block);
+        client.send(0x1, 0x1 | 0x4, id, block); // HEADERS, END_STREAM | END_HEADERS
+      };
+      send(1, request('/v1/messages'));
+      await client.until(() => client.streams.get(1)?.ended === true, 'the response on stream 1');
+      // The server's SETTINGS named its table size: our next block must start with a size update.
+      assert.equal(client.peerSettings?.get(0x1), 1400);
+      encoder.setPeerMaxTableSize(1400);
+      send(3, request('/v1/messages'));
+      send(5, request('/v1/messages?again=1'));
+      await client.until(() => [3, 5].every((id) => client.streams.get(id)?.ended === true), 'the responses on streams 3 and 5');
+
+      assert.equal(blocks[1]![0]! & 0xe0, 0x20, 'stream 3 opens with a dynamic table size update');
+      assert.ok(blocks[2]!.length < 80, `a repeated request is mostly indexed (${blocks[2]!.length} bytes vs ${blocks[0]!.length})`);
+      for (const [id, path] of [[1, '/v1/messages'], [3, '/v1/messages'], [5, '/v1/messages?again=1']] as const) {
+        const s = client.streams.get(id)!;
+        const seen = JSON.parse(Buffer.concat(s.body).toString('utf8')) as string[]; // Node decodes header bytes as latin1; the JSON body is UTF-8
+        assert.deepEqual(seen, request(path), `the server saw exactly our headers on stream ${id}`);
+        assert.deepEqual(s.headers, [
+          [
+            ':status', '200',
+            'content-type', 'application/json',
+            'x-echo-stream', String(id),
+            'x-long-response', longValue,
+            'cache-control', 'private, max-age=0',
+            'x-request-id', 'req_011CUmKSbXbZ8pXkqn4kK5Tf',
+          ],
+        ]);
+      }
+      // nghttp2 honoured our 256-byte table: its first block opens with a size update to 256 (001 11111, 225, 1).
+      assert.deepEqual([...client.blocks[0]!.subarray(0, 3)], [0x3f, 0xe1, 0x01]);
+      // It Huffman-coded the strings: the block is smaller than the raw bytes of its literals, although
+      // nothing could be indexed yet (Huffman shrinks 'v', a 7-bit code, to 7/8 of a byte).
+      const rawBytes = client.streams.get(1)!.headers[0]!.reduce((n, s) => n + s.length, 0);
+      assert.ok(client.blocks[0]!.length < rawBytes - 60, `${client.blocks[0]!.length} < ${rawBytes} - 60`);
+      // And indexed its fields in our 256-byte table, evicting as it went.
+      assert.ok(client.decoder.dynamicTable().length > 0);
+      assert.ok(client.decoder.dynamicTableSize <= 256);
+    } finally {
+      socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -93,12 +93,21 @@ const STATIC: readonly (readonly [string, string])[] = [
 const STATIC_COUNT = 61;
 const STATIC_NAMES: readonly string[] = STATIC.map((e) => e[0]);
 const STATIC_VALUES: readonly string[] = STATIC.map((e) => e[1]);
-/** `name + '\0' + value` → static index, and name → its first static index (for the encoder). */
-const STATIC_PAIR = new Map<string, number>();
-const STATIC_NAME = new Map<string, number>();
+/** For the encoder: the entries of one name, in the static or the dynamic table. */
+interface NameEntries {
+  /** Static table: the name's first index. Dynamic table: id of the newest entry with the name. */
+  index: number;
+  /** value → static index, or id of the newest dynamic entry with that value. */
+  values: Map<string, number>;
+}
+// Two-level lookups (name, then value) rather than one map keyed by `name + '\0' + value`: no key
+// string to build, flatten and hash per field, and a miss on an unknown name costs one lookup.
+const STATIC_BY_NAME = new Map<string, NameEntries>();
 for (let i = STATIC_COUNT; i >= 1; i--) {
-  STATIC_PAIR.set(STATIC_NAMES[i]! + '\0' + STATIC_VALUES[i]!, i);
-  STATIC_NAME.set(STATIC_NAMES[i]!, i);
+  let entries = STATIC_BY_NAME.get(STATIC_NAMES[i]!);
+  if (entries === undefined) STATIC_BY_NAME.set(STATIC_NAMES[i]!, (entries = { index: i, values: new Map() }));
+  entries.index = i;
+  entries.values.set(STATIC_VALUES[i]!, i);
 }
 
 /** A static table entry as [name, value] (1-based, RFC 7541 Appendix A); for tests and tools. */
@@ -237,6 +246,7 @@ export class HpackDecoder {
   private pos = 0;
   private huffOut: Buffer = Buffer.allocUnsafe(256);
   private failure: string | undefined;
+  private readonly neverIndexedNames: string[] = [];
 
   constructor(opts?: HpackDecoderOptions) {
     this.maxTableSize = checkSize(opts?.maxTableSize ?? DEFAULT_TABLE_SIZE, 'maxTableSize');
@@ -260,6 +270,15 @@ export class HpackDecoder {
   }
 
   /**
+   * Names of the fields the peer sent as never-indexed literals in the last decoded block (usually
+   * none). An intermediary must forward those fields never-indexed too (RFC 7541 6.2.3): pass this
+   * list as HpackEncoder.encode's `neverIndex`. Valid until the next decode().
+   */
+  get lastNeverIndexed(): readonly string[] {
+    return this.neverIndexedNames;
+  }
+
+  /**
    * Decodes one complete header block (all CONTINUATION fragments already joined). Returns a flat
    * list [name, value, name, value, ...] in wire order. Throws HpackError on malformed input; the
    * decoder is unusable afterwards (see the class comment).
@@ -279,6 +298,7 @@ export class HpackDecoder {
 
   private decodeBlock(buf: Buffer): string[] {
     const out: string[] = [];
+    this.neverIndexedNames.length = 0;
     const end = buf.length;
     let listSize = 0;
     this.pos = 0;
@@ -324,6 +344,7 @@ export class HpackDecoder {
         const index = this.integer(buf, 4);
         name = index === 0 ? this.string(buf) : this.nameAt(index, start);
         value = this.string(buf);
+        if (b & 0x10) this.neverIndexedNames.push(name);
       }
       listSize += name.length + value.length + ENTRY_OVERHEAD;
       if (listSize > this.maxHeaderListSize) {
@@ -463,16 +484,28 @@ export class HpackDecoder {
 
 // ---- Encoder ----
 
+/** Credentials, always sent as never-indexed literals (see HpackEncoder). */
+const NEVER_INDEXED: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'set-cookie',
+  'x-api-key',
+  'x-goog-api-key',
+  'api-key',
+]);
+
 /**
  * Encodes the header blocks of one direction of one connection, in order; its dynamic table mirrors
  * exactly the one the peer's decoder builds from our blocks. Policy:
  * - an exact (name, value) match in the static or dynamic table is sent as an indexed field (1 byte, usually);
  * - otherwise a literal with incremental indexing (so the next request's copy is 1 byte), naming the
  *   field by index when its name is in a table;
- * - credentials (`authorization`, `proxy-authorization`, `set-cookie`, and `cookie` values under 20
- *   bytes, which are guessable) go as never-indexed literals (RFC 7541 7.1): an attacker who can
- *   inject headers on the same connection cannot probe the table for them, and intermediaries must
- *   keep them out of their tables too;
+ * - credentials (`authorization`, `proxy-authorization`, `set-cookie`, `cookie` values under 20 bytes,
+ *   which are guessable, and the LLM APIs' key headers `x-api-key`, `x-goog-api-key`, `api-key`) go as
+ *   never-indexed literals (RFC 7541 7.1): an attacker who can put headers on the same connection
+ *   cannot probe the table for them by watching block sizes, and intermediaries must keep them out of
+ *   their tables too. So do the fields named in encode()'s `neverIndex` (what the peer we relay for
+ *   sent never-indexed);
  * - a field larger than half the table goes without indexing: inserting it would flush most of the
  *   table for an entry unlikely to repeat;
  * - no Huffman: on the proxy's loopback and LAN hops CPU matters more than the bytes, and indexing
@@ -490,14 +523,12 @@ export class HpackEncoder {
   // insertion ever has id n, so the newest has id inserted - 1 and HPACK index 61 + inserted - id.
   private names: string[] = new Array<string>(32).fill('');
   private values: string[] = new Array<string>(32).fill('');
-  private keys: string[] = new Array<string>(32).fill('');
   private mask = 31;
   private head = 0;
   private count = 0;
   private inserted = 0;
-  /** `name + '\0' + value` → id of its newest entry; name → id of the newest entry with that name. */
-  private readonly byPair = new Map<string, number>();
-  private readonly byName = new Map<string, number>();
+  /** Dynamic entries by name: id of the newest with that name, and value → id of the newest with that value. */
+  private readonly byName = new Map<string, NameEntries>();
   private out: Buffer = Buffer.allocUnsafe(4096);
   private len = 0;
 
@@ -525,8 +556,15 @@ export class HpackEncoder {
     return out;
   }
 
-  /** Encodes a flat [name, value, ...] list (names lower-case, pseudo-headers first) as one header block. */
-  encode(headers: readonly string[]): Buffer {
+  /**
+   * Encodes a flat [name, value, ...] list (names lower-case, pseudo-headers first) as one header
+   * block. Fields whose name is in `neverIndex` go as never-indexed literals (see HpackDecoder.lastNeverIndexed).
+   */
+  encode(headers: readonly string[], neverIndex?: readonly string[]): Buffer {
+    if ((headers.length & 1) !== 0) {
+      throw new TypeError(`HPACK: header list must be [name, value, ...] pairs, got ${headers.length} strings`);
+    }
+    const forced = neverIndex !== undefined && neverIndex.length !== 0 ? neverIndex : undefined;
     this.len = 0;
     if (this.pendingFinal >= 0) {
       this.ensure(16);
@@ -534,50 +572,49 @@ export class HpackEncoder {
       this.sizeUpdate(this.pendingFinal);
       this.pendingMin = this.pendingFinal = -1;
     }
-    const n = headers.length - (headers.length & 1);
-    for (let i = 0; i < n; i += 2) {
+    for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
-      this.ensure(name.length + value.length + 16);
+      this.ensure(name.length + value.length + 24);
+      const inStatic = STATIC_BY_NAME.get(name);
+      const inDynamic = this.byName.get(name);
+      const nameIndex =
+        inStatic !== undefined ? inStatic.index
+        : inDynamic !== undefined ? STATIC_COUNT + this.inserted - inDynamic.index
+        : 0;
       if (
-        name === 'authorization' ||
-        name === 'set-cookie' ||
-        name === 'proxy-authorization' ||
-        (name === 'cookie' && value.length < 20)
+        NEVER_INDEXED.has(name) ||
+        (name === 'cookie' && value.length < 20) ||
+        (forced !== undefined && forced.includes(name))
       ) {
-        this.literal(0x10, 4, name, value, this.nameIndex(name));
+        this.literal(0x10, 4, name, value, nameIndex);
         continue;
       }
-      const key = name + '\0' + value;
-      const staticIndex = STATIC_PAIR.get(key);
-      if (staticIndex !== undefined) {
-        this.integer(0x80, 7, staticIndex);
-        continue;
+      if (inStatic !== undefined) {
+        const index = inStatic.values.get(value);
+        if (index !== undefined) {
+          this.integer(0x80, 7, index);
+          continue;
+        }
       }
-      const id = this.byPair.get(key);
-      if (id !== undefined) {
-        this.integer(0x80, 7, STATIC_COUNT + this.inserted - id);
-        continue;
+      if (inDynamic !== undefined) {
+        const id = inDynamic.values.get(value);
+        if (id !== undefined) {
+          this.integer(0x80, 7, STATIC_COUNT + this.inserted - id);
+          continue;
+        }
       }
-      const nameIndex = this.nameIndex(name);
       const size = name.length + value.length + ENTRY_OVERHEAD;
       if (size * 2 > this.tableSize) {
         this.literal(0x00, 4, name, value, nameIndex);
       } else {
         this.literal(0x40, 6, name, value, nameIndex);
-        this.insert(name, value, key, size);
+        this.insert(name, value, size, inDynamic);
       }
     }
     const block = Buffer.allocUnsafe(this.len);
     this.out.copy(block, 0, 0, this.len);
     return block;
-  }
-
-  private nameIndex(name: string): number {
-    const s = STATIC_NAME.get(name);
-    if (s !== undefined) return s;
-    const id = this.byName.get(name);
-    return id === undefined ? 0 : STATIC_COUNT + this.inserted - id;
   }
 
   private sizeUpdate(size: number): void {
@@ -630,18 +667,22 @@ export class HpackEncoder {
     this.len = p;
   }
 
-  private insert(name: string, value: string, key: string, size: number): void {
+  private insert(name: string, value: string, size: number, entries: NameEntries | undefined): void {
     this.evictTo(this.tableSize - size);
     if (this.count > this.mask) this.grow();
     const id = this.inserted++;
     this.names[this.head] = name;
     this.values[this.head] = value;
-    this.keys[this.head] = key;
     this.head = (this.head + 1) & this.mask;
     this.count++;
     this.used += size;
-    this.byPair.set(key, id);
-    this.byName.set(name, id);
+    // Eviction may have dropped the name's record (it held the name's only entry): look again.
+    if (entries === undefined || this.byName.get(name) !== entries) {
+      entries = { index: id, values: new Map() };
+      this.byName.set(name, entries);
+    }
+    entries.index = id;
+    entries.values.set(value, id);
   }
 
   /** Evicts oldest entries until the table holds at most `limit` bytes; the maps forget them. */
@@ -650,12 +691,14 @@ export class HpackEncoder {
       const slot = (this.head - this.count) & this.mask;
       const id = this.inserted - this.count;
       const name = this.names[slot]!;
-      const key = this.keys[slot]!;
-      // Only forget a name or pair if no newer entry has taken it over.
-      if (this.byPair.get(key) === id) this.byPair.delete(key);
-      if (this.byName.get(name) === id) this.byName.delete(name);
-      this.used -= name.length + this.values[slot]!.length + ENTRY_OVERHEAD;
-      this.names[slot] = this.values[slot] = this.keys[slot] = '';
+      const value = this.values[slot]!;
+      // Forget only what no newer entry has taken over. Entries leave oldest first, so when the
+      // evicted one is the newest with its name it is the last with that name: drop the record.
+      const entries = this.byName.get(name)!;
+      if (entries.index === id) this.byName.delete(name);
+      else if (entries.values.get(value) === id) entries.values.delete(value);
+      this.used -= name.length + value.length + ENTRY_OVERHEAD;
+      this.names[slot] = this.values[slot] = '';
       this.count--;
     }
   }
@@ -664,16 +707,13 @@ export class HpackEncoder {
     const cap = (this.mask + 1) * 2;
     const names = new Array<string>(cap).fill('');
     const values = new Array<string>(cap).fill('');
-    const keys = new Array<string>(cap).fill('');
     for (let i = 0; i < this.count; i++) {
       const slot = (this.head - this.count + i) & this.mask;
       names[i] = this.names[slot]!;
       values[i] = this.values[slot]!;
-      keys[i] = this.keys[slot]!;
     }
     this.names = names;
     this.values = values;
-    this.keys = keys;
     this.mask = cap - 1;
     this.head = this.count & this.mask;
   }
@@ -686,7 +726,12 @@ function checkSize(n: number, what: string): number {
   return n;
 }
 
+// Buffer's own latin1Slice (what toString('latin1') ends in, minus its argument handling: about a
+// fifth of the decoder's time on Huffman-coded blocks). Present in Node 20-24; toString otherwise.
+type Latin1Buffer = Buffer & { latin1Slice(from: number, to: number): string };
+const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
+
 /** Bytes [from, to) as a latin1 string (one char per byte). */
 function latin1(buf: Buffer, from: number, to: number): string {
-  return buf.toString('latin1', from, to);
+  return hasLatin1Slice ? (buf as Latin1Buffer).latin1Slice(from, to) : buf.toString('latin1', from, to);
 }

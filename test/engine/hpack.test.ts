@@ -351,6 +351,34 @@ describe('HpackEncoder', () => {
     assert.deepEqual(enc.encode(long), Buffer.from([0xbe]));
   });
 
+  test('LLM API key headers are never indexed, and a relay keeps what its peer sent never-indexed that way', () => {
+    const enc = new HpackEncoder();
+    const dec = new HpackDecoder();
+    for (const name of ['x-api-key', 'x-goog-api-key', 'api-key']) {
+      const block = enc.encode([name, 'sk-ant-api03-secret']);
+      assert.equal(block[0], 0x10, `${name}: never-indexed literal with a literal name`);
+      assert.deepEqual(dec.decode(block), [name, 'sk-ant-api03-secret']);
+      assert.deepEqual(dec.lastNeverIndexed, [name]);
+    }
+    // RFC 7541 C.2.3 arrives never-indexed; relayed with neverIndex it stays so, and stays out of the table.
+    const relay = new HpackDecoder();
+    const fields = relay.decode(hex('1008 7061 7373 776f 7264 0673 6563 7265 74'));
+    assert.deepEqual(relay.lastNeverIndexed, ['password']);
+    const out = enc.encode([...fields, 'x-other', 'ok'], relay.lastNeverIndexed);
+    assert.equal(out[0], 0x10);
+    assert.deepEqual(dec.decode(out), ['password', 'secret', 'x-other', 'ok']);
+    assert.deepEqual(dec.lastNeverIndexed, ['password']);
+    assert.deepEqual(enc.dynamicTable(), [['x-other', 'ok']]);
+    assert.deepEqual(dec.dynamicTable(), enc.dynamicTable());
+    // The list is per block: the next block without never-indexed fields reports none.
+    assert.deepEqual(relay.decode(hex('82')), [':method', 'GET']);
+    assert.deepEqual(relay.lastNeverIndexed, []);
+  });
+
+  test('a header list that is not name/value pairs is a caller bug, refused', () => {
+    assert.throws(() => new HpackEncoder().encode([':method', 'GET', 'x-dangling']), /must be \[name, value, \.\.\.\] pairs, got 3 strings/);
+  });
+
   test('a field bigger than half the table goes without indexing, so it does not flush the table', () => {
     const enc = new HpackEncoder();
     const dec = new HpackDecoder();
@@ -396,7 +424,7 @@ describe('HpackEncoder', () => {
       for (let i = 0; i < len; i++) s += String.fromCharCode(wide ? Math.floor(random() * 256) : 0x20 + Math.floor(random() * 95));
       return s;
     };
-    const names = ['content-type', 'accept', 'user-agent', 'x-request-id', 'x-stainless-os', 'anthropic-version', 'cookie', 'authorization', 'set-cookie', 'x-custom-a', 'x-custom-b', 'date', 'etag', 'cache-control', 'via'];
+    const names = ['x-api-key', 'content-type', 'accept', 'user-agent', 'x-request-id', 'x-stainless-os', 'anthropic-version', 'cookie', 'authorization', 'set-cookie', 'x-custom-a', 'x-custom-b', 'date', 'etag', 'cache-control', 'via'];
     const values = ['application/json', 'text/event-stream', 'gzip, deflate', '', '2023-06-01', 'no-cache', 'MacOS', 'x'.repeat(300)];
     const sizes = [4096, 0, 256, 16384, 100, 4096, 1000, 65536];
     const enc = new HpackEncoder();

@@ -220,7 +220,12 @@ function buildHuffmanDecoder(): void {
 // ---- Decoder ----
 
 export interface HpackDecoderOptions {
-  /** Our SETTINGS_HEADER_TABLE_SIZE: the largest dynamic table the peer may ask for. Default 4096. */
+  /**
+   * Our SETTINGS_HEADER_TABLE_SIZE: the largest dynamic table the peer may ask for, and the size the
+   * table starts at. Default 4096. Caution below 4096: until the peer has seen our SETTINGS it may
+   * encode against the protocol's default 4096-byte table, so a smaller table here would evict entries
+   * the peer still refers to (a larger one is always safe: it only keeps older entries longer).
+   */
   maxTableSize?: number;
   /** Largest decoded header list, counted as RFC 7541 does (name + value + 32 per field). Default 256 KiB. */
   maxHeaderListSize?: number;

@@ -471,6 +471,8 @@ class RawH2Client {
   readonly blocks: Buffer[] = [];
   readonly decoder: HpackDecoder;
   peerSettings: Map<number, number> | undefined;
+  /** Called for each SETTINGS frame from the server, before it is acknowledged. */
+  onSettings: ((settings: Map<number, number>) => void) | undefined;
   private pending = Buffer.alloc(0);
   private headerBlock: Buffer[] = [];
   private waiters: (() => void)[] = [];
@@ -506,6 +508,16 @@ class RawH2Client {
 
   send(type: number, flags: number, streamId: number, payload: Buffer): void {
     this.socket.write(RawH2Client.frame(type, flags, streamId, payload));
+  }
+
+  /** A request without a body: HEADERS (+ CONTINUATION beyond 16 KiB, the default frame size limit). */
+  sendHeaders(streamId: number, block: Buffer): void {
+    const max = 16384;
+    for (let from = 0, first = true; first || from < block.length; from += max, first = false) {
+      const last = from + max >= block.length;
+      const flags = (first ? 0x1 : 0) | (last ? 0x4 : 0); // END_STREAM on HEADERS, END_HEADERS on the last frame
+      this.send(first ? 0x1 : 0x9, flags, streamId, block.subarray(from, from + max));
+    }
   }
 
   async until(done: () => boolean, what: string): Promise<void> {
@@ -548,6 +560,7 @@ class RawH2Client {
         const settings = new Map<number, number>();
         for (let p = 0; p + 6 <= payload.length; p += 6) settings.set(payload.readUInt16BE(p), payload.readUInt32BE(p + 2));
         this.peerSettings = settings;
+        this.onSettings?.(settings);
         this.send(0x4, 0x1, 0, Buffer.alloc(0)); // SETTINGS ACK
       } else if (type === 0x1 || type === 0x9) {
         this.headerBlock.push(payload);
@@ -561,6 +574,13 @@ class RawH2Client {
         if (type === 0x1 && flags & 0x1) this.stream(id).ended = true;
       } else if (type === 0x0) {
         this.stream(id).body.push(Buffer.from(payload));
+        if (len > 0) {
+          // Give the flow-control credit back at once, for the connection and the stream.
+          const credit = Buffer.alloc(4);
+          credit.writeUInt32BE(len);
+          this.send(0x8, 0, 0, credit);
+          if (!(flags & 0x1)) this.send(0x8, 0, id, credit);
+        }
         if (flags & 0x1) this.stream(id).ended = true;
       } else if (type === 0x7) {
         throw new Error(`server sent GOAWAY, error ${payload.readUInt32BE(4)}: ${payload.subarray(8).toString()}`);
@@ -654,6 +674,89 @@ describe('HPACK against a real HTTP/2 peer (Node http2 / nghttp2)', () => {
       // And indexed its fields in our 256-byte table, evicting as it went.
       assert.ok(client.decoder.dynamicTable().length > 0);
       assert.ok(client.decoder.dynamicTableSize <= 256);
+    } finally {
+      socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('HPACK against nghttp2 over many requests', () => {
+  test('hundreds of random requests and responses stay in step, through server-side table size changes', async () => {
+    const server = http2.createServer();
+    server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      const resize = headers['x-set-table-size'];
+      // A new SETTINGS_HEADER_TABLE_SIZE from the server: our encoder must open its next block with a size update.
+      if (typeof resize === 'string') stream.session!.settings({ headerTableSize: Number(resize) });
+      const mirror = headers['x-mirror'];
+      stream.respond(
+        {
+          ':status': 200,
+          'x-echo-stream': String(stream.id),
+          'x-mirror': typeof mirror === 'string' ? mirror : 'none',
+          'content-type': 'application/json',
+        },
+        { sendDate: false } as http2.ServerStreamResponseOptions,
+      );
+      stream.end(JSON.stringify(rawHeaders));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const socket = connect(port, '127.0.0.1');
+    try {
+      await once(socket, 'connect');
+      const client = new RawH2Client(socket, {});
+      const encoder = new HpackEncoder();
+      const tableSizes: number[] = [];
+      client.onSettings = (settings) => {
+        const size = settings.get(0x1);
+        if (size !== undefined) {
+          encoder.setPeerMaxTableSize(size);
+          tableSizes.push(size);
+        }
+      };
+      socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+      client.send(0x4, 0, 0, Buffer.alloc(0));
+
+      const random = prng(9113);
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+      const word = (len: number): string => {
+        let w = '';
+        for (let i = 0; i < len; i++) w += String.fromCharCode(0x21 + Math.floor(random() * 94));
+        return w;
+      };
+      const names = ['accept', 'content-type', 'user-agent', 'x-stainless-lang', 'x-request-id', 'anthropic-version', 'x-api-key', 'authorization', 'x-a', 'x-b', 'x-c'];
+      const values = ['application/json', '2023-06-01', 'node', 'gzip', '*/*', 'Bearer tok-1', 'Bearer tok-2'];
+      const resizes = [1024, 0, 8192, 256, 4096, 2048];
+      const expected = new Map<number, string[]>();
+      let id = 1;
+      for (let batch = 0; batch < 40; batch++) {
+        const ids: number[] = [];
+        for (let k = 0; k < 10; k++, id += 2) {
+          const list = [':method', pick(['GET', 'POST']), ':scheme', 'http', ':authority', `127.0.0.1:${port}`, ':path', '/p/' + Math.floor(random() * 30)];
+          const n = Math.floor(random() * 12);
+          for (let i = 0; i < n; i++) {
+            const r = random();
+            list.push(
+              r < 0.1 ? 'x-new-' + Math.floor(random() * 1e6) : pick(names),
+              r < 0.5 ? pick(values) : r < 0.95 ? word(1 + Math.floor(random() * 60)) : word(3000 + Math.floor(random() * 12000)),
+            );
+          }
+          list.push('x-mirror', random() < 0.5 ? pick(values) : word(1 + Math.floor(random() * 200)));
+          if (k === 9 && batch % 4 === 3) list.push('x-set-table-size', String(pick(resizes)));
+          expected.set(id, list);
+          ids.push(id);
+          client.sendHeaders(id, encoder.encode(list));
+        }
+        await client.until(() => ids.every((i) => client.streams.get(i)?.ended === true), `batch ${batch}`);
+      }
+      assert.ok(tableSizes.length >= 5, `the server changed its table size ${tableSizes.length} times`);
+      for (const [streamId, list] of expected) {
+        const s = client.streams.get(streamId)!;
+        assert.deepEqual(JSON.parse(Buffer.concat(s.body).toString('utf8')), list, `request on stream ${streamId}`);
+        const mirror = list[list.lastIndexOf('x-mirror') + 1]!;
+        assert.deepEqual(s.headers, [[':status', '200', 'x-echo-stream', String(streamId), 'x-mirror', mirror, 'content-type', 'application/json']], `response on stream ${streamId}`);
+      }
     } finally {
       socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

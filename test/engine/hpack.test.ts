@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import http2 from 'node:http2';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { HUFFMAN_CODES, HpackDecoder, HpackEncoder, HpackError, staticEntry } from '../../src/engine/hpack.js';
 import { appendCode, huffmanEncode, packBits } from '../support/hpack-huffman.js';
@@ -761,5 +762,82 @@ describe('HPACK against nghttp2 over many requests', () => {
       socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+// Debian's python3-hpack (the HPACK of python-h2), an implementation nobody here wrote: it decodes
+// our blocks, and Huffman-codes blocks for our decoder, including every latin1 byte.
+const PY_HPACK = `
+import sys, json
+from hpack import Encoder, Decoder
+req = json.load(sys.stdin)
+dec = Decoder()
+dec.max_allowed_table_size = 65536
+dec.max_header_list_size = 1 << 24
+decoded = []
+for block in req['ours']:
+    decoded.append([x.hex() for field in dec.decode(bytes.fromhex(block), raw=True) for x in field])
+enc = Encoder()
+encoded = []
+for item in req['theirs']:
+    if item['tableSize'] is not None:
+        enc.header_table_size = item['tableSize']
+    h = item['headers']
+    encoded.append(enc.encode([(bytes.fromhex(h[i]), bytes.fromhex(h[i + 1])) for i in range(0, len(h), 2)], huffman=True).hex())
+json.dump({'decoded': decoded, 'encoded': encoded}, sys.stdout)
+`;
+
+describe('HPACK against python-hpack', () => {
+  test('python decodes our blocks and we decode its Huffman-coded blocks, over random sequences with table size changes', () => {
+    const random = prng(7540);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const text = (len: number): string => {
+      let t = '';
+      for (let i = 0; i < len; i++) t += String.fromCharCode(Math.floor(random() * 256));
+      return t;
+    };
+    const names = ['content-type', 'accept', 'x-api-key', 'cookie', 'x-a', 'x-b', 'user-agent', 'date'];
+    const lists = (count: number): string[][] =>
+      Array.from({ length: count }, () => {
+        const list = [':status', pick(['200', '404', '529'])];
+        const n = Math.floor(random() * 10);
+        for (let i = 0; i < n; i++) {
+          list.push(random() < 0.2 ? 'x-' + text(1 + Math.floor(random() * 8)) : pick(names));
+          const r = random();
+          list.push(r < 0.5 ? pick(['application/json', 'gzip', 'ok', '']) : r < 0.97 ? text(Math.floor(random() * 50)) : text(2000 + Math.floor(random() * 3000)));
+        }
+        return list;
+      });
+    const toHex = (list: string[]): string[] => list.map((x) => Buffer.from(x, 'latin1').toString('hex'));
+    const sizes = [4096, 0, 512, 65536, 1500];
+
+    const ours = lists(600);
+    const encoder = new HpackEncoder();
+    const oursBlocks = ours.map((list, i) => {
+      if (i % 97 === 96) encoder.setPeerMaxTableSize(pick(sizes));
+      return encoder.encode(list).toString('hex');
+    });
+    const theirs = [[':status', '200', 'x-check', 'www.example.com'], ...lists(600)].map((list, i) => ({
+      headers: toHex(list),
+      tableSize: i % 89 === 88 ? pick(sizes) : null,
+    }));
+
+    const run = spawnSync('/usr/bin/python3', ['-c', PY_HPACK], {
+      input: JSON.stringify({ ours: oursBlocks, theirs }),
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
+    assert.equal(run.status, 0, `python3 hpack failed: ${run.stderr}`);
+    const result = JSON.parse(run.stdout) as { decoded: string[][]; encoded: string[] };
+    assert.equal(result.decoded.length, ours.length);
+    ours.forEach((list, i) => assert.deepEqual(result.decoded[i], toHex(list), `python decoding our block ${i}`));
+
+    // Python Huffman-codes its literals: 'www.example.com' is the RFC's C.4.1 string.
+    assert.ok(result.encoded[0]!.endsWith('8cf1e3c2e5f23a6ba0ab90f4ff'), result.encoded[0]);
+    const decoder = new HpackDecoder({ maxTableSize: 65536, maxHeaderListSize: 1 << 24 });
+    theirs.forEach((item, i) => {
+      const block = Buffer.from(result.encoded[i]!, 'hex');
+      assert.deepEqual(toHex(decoder.decode(block)), item.headers, `our decoding of python's block ${i}`);
+    });
   });
 });

@@ -667,7 +667,7 @@ export class HpackEncoder {
     if (n < 32) {
       for (let i = 0; i < n; i++) out[p++] = s.charCodeAt(i);
     } else {
-      p += out.write(s, p, 'latin1');
+      p += hasLatin1Write ? (out as Latin1Buffer).latin1Write(s, p) : out.write(s, p, 'latin1');
     }
     this.len = p;
   }
@@ -731,10 +731,12 @@ function checkSize(n: number, what: string): number {
   return n;
 }
 
-// Buffer's own latin1Slice (what toString('latin1') ends in, minus its argument handling: about a
-// fifth of the decoder's time on Huffman-coded blocks). Present in Node 20-24; toString otherwise.
-type Latin1Buffer = Buffer & { latin1Slice(from: number, to: number): string };
+// Buffer's own latin1Slice / latin1Write (what toString('latin1') and write(s, at, 'latin1') end in,
+// minus their argument handling: about a fifth of the decoder's time on Huffman-coded blocks).
+// Present in Node 20-24; the public methods otherwise.
+type Latin1Buffer = Buffer & { latin1Slice(from: number, to: number): string; latin1Write(s: string, at: number): number };
 const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
+const hasLatin1Write = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Write === 'function';
 
 /** Bytes [from, to) as a latin1 string (one char per byte). */
 function latin1(buf: Buffer, from: number, to: number): string {

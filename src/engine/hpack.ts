@@ -119,7 +119,6 @@ export function staticEntry(index: number): readonly [string, string] | undefine
 // Transcribed from the RFC's table. It is a canonical code (codes ascend with (length, symbol)) and
 // complete (Kraft sum exactly 1); test/engine/hpack.test.ts checks both and round-trips every byte.
 
-// prettier-ignore
 export const HUFFMAN_CODES: readonly number[] = [
   0x1ff8, 13, 0x7fffd8, 23, 0xfffffe2, 28, 0xfffffe3, 28, 0xfffffe4, 28, 0xfffffe5, 28, 0xfffffe6, 28, 0xfffffe7, 28, // 0-7
   0xfffffe8, 28, 0xffffea, 24, 0x3ffffffc, 30, 0xfffffe9, 28, 0xfffffea, 28, 0x3ffffffd, 30, 0xfffffeb, 28, 0xfffffec, 28, // 8-15
@@ -537,7 +536,10 @@ export class HpackEncoder {
   private out: Buffer = Buffer.allocUnsafe(4096);
   private len = 0;
 
-  /** The peer's SETTINGS_HEADER_TABLE_SIZE; the next block starts with a dynamic table size update when it changed (RFC 7541 4.2, 6.3). Default 4096. */
+  /**
+   * The peer's SETTINGS_HEADER_TABLE_SIZE; the next block starts with a dynamic table size update when
+   * it changed (RFC 7541 4.2, 6.3). Default 4096. We use at most 64 KiB, whatever the peer allows.
+   */
   setPeerMaxTableSize(n: number): void {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
       throw new RangeError(`HPACK: peer table size must be an integer from 0 to 2^32 - 1, got ${n}`);

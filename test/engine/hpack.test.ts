@@ -425,7 +425,10 @@ describe('HpackEncoder', () => {
       for (let i = 0; i < len; i++) s += String.fromCharCode(wide ? Math.floor(random() * 256) : 0x20 + Math.floor(random() * 95));
       return s;
     };
-    const names = ['x-api-key', 'content-type', 'accept', 'user-agent', 'x-request-id', 'x-stainless-os', 'anthropic-version', 'cookie', 'authorization', 'set-cookie', 'x-custom-a', 'x-custom-b', 'date', 'etag', 'cache-control', 'via'];
+    const names = [
+      'x-api-key', 'content-type', 'accept', 'user-agent', 'x-request-id', 'x-stainless-os', 'anthropic-version', 'cookie',
+      'authorization', 'set-cookie', 'x-custom-a', 'x-custom-b', 'date', 'etag', 'cache-control', 'via',
+    ];
     const values = ['application/json', 'text/event-stream', 'gzip, deflate', '', '2023-06-01', 'no-cache', 'MacOS', 'x'.repeat(300)];
     const sizes = [4096, 0, 256, 16384, 100, 4096, 1000, 65536];
     const enc = new HpackEncoder();
@@ -437,7 +440,12 @@ describe('HpackEncoder', () => {
         enc.setPeerMaxTableSize(pick(sizes));
         enc.setPeerMaxTableSize(pick(sizes));
       }
-      const list = [':method', pick(['GET', 'POST', 'PUT']), ':scheme', 'https', ':authority', pick(['a.example', 'b.example:8443']), ':path', '/v1/' + Math.floor(random() * 20)];
+      const list = [
+        ':method', pick(['GET', 'POST', 'PUT']),
+        ':scheme', 'https',
+        ':authority', pick(['a.example', 'b.example:8443']),
+        ':path', '/v1/' + Math.floor(random() * 20),
+      ];
       const n = Math.floor(random() * 14);
       for (let i = 0; i < n; i++) {
         const r = random();
@@ -653,7 +661,8 @@ describe('HPACK against a real HTTP/2 peer (Node http2 / nghttp2)', () => {
       assert.ok(blocks[2]!.length < 80, `a repeated request is mostly indexed (${blocks[2]!.length} bytes vs ${blocks[0]!.length})`);
       for (const [id, path] of [[1, '/v1/messages'], [3, '/v1/messages'], [5, '/v1/messages?again=1']] as const) {
         const s = client.streams.get(id)!;
-        const seen = JSON.parse(Buffer.concat(s.body).toString('utf8')) as string[]; // Node decodes header bytes as latin1; the JSON body is UTF-8
+        // Node decodes header bytes as latin1; the JSON body is UTF-8.
+        const seen = JSON.parse(Buffer.concat(s.body).toString('utf8')) as string[];
         assert.deepEqual(seen, request(path), `the server saw exactly our headers on stream ${id}`);
         assert.deepEqual(s.headers, [
           [
@@ -726,7 +735,10 @@ describe('HPACK against nghttp2 over many requests', () => {
         for (let i = 0; i < len; i++) w += String.fromCharCode(0x21 + Math.floor(random() * 94));
         return w;
       };
-      const names = ['accept', 'content-type', 'user-agent', 'x-stainless-lang', 'x-request-id', 'anthropic-version', 'x-api-key', 'authorization', 'x-a', 'x-b', 'x-c'];
+      const names = [
+        'accept', 'content-type', 'user-agent', 'x-stainless-lang', 'x-request-id', 'anthropic-version', 'x-api-key',
+        'authorization', 'x-a', 'x-b', 'x-c',
+      ];
       const values = ['application/json', '2023-06-01', 'node', 'gzip', '*/*', 'Bearer tok-1', 'Bearer tok-2'];
       const resizes = [1024, 0, 8192, 256, 4096, 2048];
       const expected = new Map<number, string[]>();
@@ -734,7 +746,12 @@ describe('HPACK against nghttp2 over many requests', () => {
       for (let batch = 0; batch < 40; batch++) {
         const ids: number[] = [];
         for (let k = 0; k < 10; k++, id += 2) {
-          const list = [':method', pick(['GET', 'POST']), ':scheme', 'http', ':authority', `127.0.0.1:${port}`, ':path', '/p/' + Math.floor(random() * 30)];
+          const list = [
+            ':method', pick(['GET', 'POST']),
+            ':scheme', 'http',
+            ':authority', `127.0.0.1:${port}`,
+            ':path', '/p/' + Math.floor(random() * 30),
+          ];
           const n = Math.floor(random() * 12);
           for (let i = 0; i < n; i++) {
             const r = random();
@@ -756,7 +773,11 @@ describe('HPACK against nghttp2 over many requests', () => {
         const s = client.streams.get(streamId)!;
         assert.deepEqual(JSON.parse(Buffer.concat(s.body).toString('utf8')), list, `request on stream ${streamId}`);
         const mirror = list[list.lastIndexOf('x-mirror') + 1]!;
-        assert.deepEqual(s.headers, [[':status', '200', 'x-echo-stream', String(streamId), 'x-mirror', mirror, 'content-type', 'application/json']], `response on stream ${streamId}`);
+        assert.deepEqual(
+          s.headers,
+          [[':status', '200', 'x-echo-stream', String(streamId), 'x-mirror', mirror, 'content-type', 'application/json']],
+          `response on stream ${streamId}`,
+        );
       }
     } finally {
       socket.destroy();
@@ -804,7 +825,11 @@ describe('HPACK against python-hpack', () => {
         for (let i = 0; i < n; i++) {
           list.push(random() < 0.2 ? 'x-' + text(1 + Math.floor(random() * 8)) : pick(names));
           const r = random();
-          list.push(r < 0.5 ? pick(['application/json', 'gzip', 'ok', '']) : r < 0.97 ? text(Math.floor(random() * 50)) : text(2000 + Math.floor(random() * 3000)));
+          list.push(
+            r < 0.5 ? pick(['application/json', 'gzip', 'ok', ''])
+            : r < 0.97 ? text(Math.floor(random() * 50))
+            : text(2000 + Math.floor(random() * 3000)),
+          );
         }
         return list;
       });

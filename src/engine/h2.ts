@@ -19,7 +19,7 @@ import { badGatewayText, serverName, upstreamFailure, type UpstreamConnector, ty
 const { constants: C } = http2;
 
 /** Headers that do not exist in HTTP/2 (RFC 9113 8.2.2); `host` becomes `:authority`. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'proxy-authorization', 'proxy-authenticate']);
+export const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'proxy-authorization', 'proxy-authenticate']);
 
 const RST_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(C)
@@ -150,6 +150,8 @@ export class H2UpstreamPool {
   private readonly h1Origins = new Set<string>();
   /** Origins that refused HTTP/1.1 (h1 clients reach them over h2: h1-to-h2.ts); plain ones speak h2c. */
   private readonly h2OnlyOrigins = new Set<string>();
+  /** TLS origins that negotiated h2: their next h2 clients go over raw sockets (h2-wire.ts). */
+  private readonly h2Origins = new Set<string>();
 
   constructor(private readonly connector: UpstreamConnector) {}
 
@@ -158,6 +160,30 @@ export class H2UpstreamPool {
     const key = `${target.host}:${target.port}`;
     this.h2OnlyOrigins.add(key);
     this.h1Origins.delete(key);
+  }
+
+  /** The origin is known to speak h2 (h2 by ALPN, or h2c prior knowledge when plain). */
+  speaksH2(target: UpstreamTarget): boolean {
+    const key = `${target.host}:${target.port}`;
+    return target.tls ? this.h2Origins.has(key) : this.h2OnlyOrigins.has(key);
+  }
+
+  /** What a connection to the origin negotiated (the raw-socket path learns here too). */
+  noteAlpn(target: UpstreamTarget, h2: boolean): void {
+    const key = `${target.host}:${target.port}`;
+    if (h2) {
+      this.h2Origins.add(key);
+      this.h1Origins.delete(key);
+    } else {
+      this.h2Origins.delete(key);
+      this.h1Origins.add(key);
+      this.h2OnlyOrigins.delete(key);
+    }
+  }
+
+  /** The origin answered ALPN without h2. */
+  knownH1(target: UpstreamTarget): boolean {
+    return this.h1Origins.has(`${target.host}:${target.port}`);
   }
 
   isH2Only(target: UpstreamTarget): boolean {
@@ -201,11 +227,11 @@ export class H2UpstreamPool {
       }
       const tlsDone = since(ex);
       if (target.tls && socket.alpnProtocol !== 'h2') {
-        this.h1Origins.add(key);
-        this.h2OnlyOrigins.delete(key);
+        this.noteAlpn(target, false);
         socket.destroy();
         return { kind: 'h1' };
       }
+      if (target.tls) this.noteAlpn(target, true);
       const session: PooledSession = http2.connect(`${target.tls ? 'https' : 'http'}://${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`, {
         createConnection: () => socket,
         settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
@@ -291,6 +317,7 @@ export class H2Front {
     this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: unknown) => {
       const info = this.ctxBySession.get(stream.session as http2.ServerHttp2Session);
       if (!info) return void stream.close(C.NGHTTP2_INTERNAL_ERROR);
+      info.proxy.http2Counts.node++;
       this.onStream(stream, headers, rawHeaders as unknown as string[], info);
     });
   }

@@ -4,6 +4,7 @@
 import { uuidv7 } from '../capture/ids.js';
 import { H2Front, H2UpstreamPool, startsWithH2Preface } from './h2.js';
 import { H1ToH2Bridge } from './h1-to-h2.js';
+import { H2WireFront, H2WirePool } from './h2-wire.js';
 import { isCertificateRejection, PassthroughPolicy } from './passthrough.js';
 import type { ProxyExtensions, ProxyServer } from './proxy.js';
 import { runTunnel } from './tunnel.js';
@@ -61,8 +62,13 @@ export function createProtocolSupport(opts: ProtocolSupportOptions = {}): Protoc
   }
   const connector = new ChainingConnector({ settings, insecure: opts.insecureUpstream, extraCa: opts.upstreamCa, base: opts.base });
   const pool = new H2UpstreamPool(connector);
-  connector.onDestroy(() => pool.destroy());
+  const wirePool = new H2WirePool(connector, pool);
+  connector.onDestroy(() => {
+    pool.destroy();
+    wirePool.destroy();
+  });
   const front = new H2Front({ pool, log });
+  const wireFront = new H2WireFront(wirePool, pool, log);
   const policy = new PassthroughPolicy({ patterns: opts.passthrough, home: opts.home, learn: opts.learn });
   let bound: ProxyServer | undefined;
 
@@ -72,14 +78,14 @@ export function createProtocolSupport(opts: ProtocolSupportOptions = {}): Protoc
     h2Upstream: new H1ToH2Bridge(pool, log),
     alpnConnection(protocol, socket, ctx, proxy) {
       if (protocol !== 'h2') return false;
-      front.serve(socket, ctx, proxy);
+      wireFront.route(socket, ctx, proxy, () => front.serve(socket, ctx, proxy));
       return true;
     },
     plainConnection(socket, first, ctx, proxy) {
       if (!startsWithH2Preface(first)) return false;
       // The session reads what is buffered on the socket (the preface we peeked) itself.
       socket.unshift(first);
-      front.serve(socket, ctx, proxy);
+      wireFront.route(socket, ctx, proxy, () => front.serve(socket, ctx, proxy));
       return true;
     },
     upgrade(req, socket, head, route, proxy) {

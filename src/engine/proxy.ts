@@ -115,6 +115,8 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
   private readonly knownH1 = new Set<string>();
   /** HTTP/1.1 requests served by the raw-socket path and by Node's http server (tests, diagnostics). */
   readonly http1Counts = { raw: 0, node: 0 };
+  /** h2 streams served on raw sockets (h2-wire.ts) and by Node's http2 (h2.ts). */
+  readonly http2Counts = { raw: 0, node: 0 };
 
   constructor(readonly options: ProxyOptions) {
     super();
@@ -359,7 +361,12 @@ export class ProxyServer extends EventEmitter<ExchangeEvents> {
   async close(): Promise<void> {
     // Sockets go first: server.close() waits for open connections (tunnels, streams).
     const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    for (const s of this.sockets) s.destroy();
+    // FIN first, then a short grace: bytes a client sends meanwhile (an h2 GOAWAY) would turn an
+    // immediate destroy into a TCP reset, which the client reports as ECONNRESET.
+    for (const s of this.sockets) {
+      s.end();
+      setTimeout(() => s.destroy(), 100).unref();
+    }
     this.sockets.clear();
     this.h1Pool.destroy();
     await closed;

@@ -1,0 +1,503 @@
+// HTTP/2 on raw sockets, both legs (h2-conn.ts), for clients whose origin is known to speak h2:
+// each client stream becomes one stream on a pooled upstream connection, frames relayed as they
+// come (full duplex, trailers both ways, resets mapped), bytes out before observers see them.
+// Node's http2 (h2.ts) still serves everything else: the first connection to an origin (which
+// learns what it speaks), h2 → h1 translation, map-remote rules, and `wire: false`.
+import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type tls from 'node:tls';
+import type { HeaderList, RecordError } from '../capture/record.js';
+import { exchangeEnd, newExchange, since, type Exchange } from './exchange.js';
+import { H2Connection, type H2Stream, type StreamReset } from './h2-conn.js';
+import { H2_ERROR, h2ErrorName, type H2ConnectionError } from './h2-frame.js';
+import { CONNECTION_SPECIFIC, type H2UpstreamPool } from './h2.js';
+import type { ProxyServer } from './proxy.js';
+import { routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
+import { badGatewayText, upstreamFailure, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
+
+/** Upstream connections idle this long are closed (an active one never is). */
+const IDLE_MS = 60_000;
+
+interface UpstreamConn {
+  conn: H2Connection;
+  ip: string | undefined;
+  /** The socket error or connection error that ended it, for the 502 text. */
+  lastError?: Error;
+  /** Connect time of a connection made before any stream used it (probe): the first one's. */
+  unclaimedConnectMs?: number;
+}
+
+interface Acquired {
+  up: UpstreamConn;
+  /** Connect time of a connection made for this stream. */
+  connectMs?: number;
+}
+
+/** Pooled raw h2 connections to upstreams, per origin; a new one when all are full. */
+export class H2WirePool {
+  private readonly conns = new Map<string, UpstreamConn[]>();
+  private readonly pending = new Map<string, Promise<UpstreamConn>>();
+
+  constructor(
+    private readonly connector: UpstreamConnector,
+    private readonly origins: H2UpstreamPool,
+  ) {}
+
+  /** A live connection with a free stream slot, without a promise. */
+  ready(target: UpstreamTarget): UpstreamConn | undefined {
+    const list = this.conns.get(`${target.host}:${target.port}`);
+    if (list) for (const u of list) if (u.conn.canOpen()) return u;
+    return undefined;
+  }
+
+  acquire(target: UpstreamTarget): Promise<Acquired> {
+    const key = `${target.host}:${target.port}`;
+    const p = this.pending.get(key);
+    if (p) return p.then((up) => (up.conn.canOpen() ? { up } : this.acquire(target)));
+    const t0 = performance.now();
+    const started = this.connect(target, key);
+    this.pending.set(key, started);
+    const clear = () => this.pending.delete(key);
+    started.then(clear, clear);
+    return started.then((up) => ({ up, connectMs: Math.round((performance.now() - t0) * 1000) / 1000 }));
+  }
+
+  /** Connect ahead of any stream (the client's first request will use this connection). */
+  probe(target: UpstreamTarget): Promise<void> {
+    return this.acquire(target).then((a) => {
+      a.up.unclaimedConnectMs = a.connectMs;
+    });
+  }
+
+  private async connect(target: UpstreamTarget, key: string): Promise<UpstreamConn> {
+    const socket = await this.connector.connect!(target, target.tls ? ['h2', 'http/1.1'] : undefined);
+    if (target.tls && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
+      socket.destroy();
+      this.origins.noteAlpn(target, false);
+      throw Object.assign(new Error(`the origin no longer offers HTTP/2 (ALPN ${(socket as tls.TLSSocket).alpnProtocol || 'none'}); later connections use HTTP/1.1`), { code: 'H2_NOT_OFFERED' });
+    }
+    const up: UpstreamConn = { conn: undefined as unknown as H2Connection, ip: socket.remoteAddress };
+    const drop = () => {
+      const list = this.conns.get(key);
+      const i = list?.indexOf(up) ?? -1;
+      if (i >= 0) list!.splice(i, 1);
+      if (list && !list.length) this.conns.delete(key);
+    };
+    up.conn = new H2Connection(socket, {
+      role: 'client',
+      onError: (err) => (up.lastError ??= err),
+      onGoaway: drop,
+      onClose: drop,
+    });
+    socket.on('error', (e: Error) => (up.lastError ??= e));
+    socket.setTimeout(IDLE_MS, () => {
+      if (!up.conn.activeStreams) up.conn.destroySoon();
+    });
+    // Pooled upstream connections must not keep the process alive.
+    socket.unref();
+    const list = this.conns.get(key);
+    if (list) list.push(up);
+    else this.conns.set(key, [up]);
+    return up;
+  }
+
+  destroy(): void {
+    // GOAWAY and FIN, not a reset: the upstream sees a clean close.
+    for (const list of this.conns.values()) for (const u of list) u.conn.fail(H2_ERROR.NO_ERROR, '');
+    this.conns.clear();
+  }
+}
+
+interface FrontInfo {
+  ctx: ConnectionContext;
+  proxy: ProxyServer;
+  pool: H2WirePool;
+  client: { ip: string; port: number };
+  log?(line: string): void;
+}
+
+/** The client-facing side on raw sockets. */
+export class H2WireFront {
+  constructor(
+    private readonly pool: H2WirePool,
+    private readonly origins: H2UpstreamPool,
+    private readonly log?: (line: string) => void,
+  ) {}
+
+  /**
+   * Serve a client h2 connection here when its origin speaks h2, else `fallback` (Node's h2).
+   * An origin not seen yet is connected to first: its ALPN answer decides. Nothing has been
+   * read from the socket meanwhile, so either side can take it.
+   */
+  route(socket: net.Socket, ctx: ConnectionContext, proxy: ProxyServer, fallback: () => void): void {
+    if (proxy.options.wire === false || proxy.options.mapRemote?.length || !proxy.connector.connect) return fallback();
+    const target = ctx.connect ?? (ctx.reverse ? reverseTarget(ctx.reverse.base) : undefined);
+    if (!target) return fallback();
+    if (this.origins.speaksH2(target)) return this.serve(socket, ctx, proxy);
+    if (!target.tls || this.origins.knownH1(target)) return fallback();
+    this.pool.probe(target).then(
+      () => {
+        if (!socket.destroyed) this.serve(socket, ctx, proxy);
+      },
+      () => {
+        if (!socket.destroyed) fallback();
+      },
+    );
+  }
+
+  serve(socket: net.Socket, ctx: ConnectionContext, proxy: ProxyServer): void {
+    socket.allowHalfOpen = false;
+    const info: FrontInfo = { ctx, proxy, pool: this.pool, client: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, log: this.log };
+    new H2Connection(socket, {
+      role: 'server',
+      onStream: (stream, headers, endStream) => startExchange(stream, headers, endStream, info),
+      onError: (err, byPeer) => {
+        if (!byPeer) clientConnectionError(err, info);
+      },
+    });
+  }
+}
+
+function reverseTarget(base: URL): UpstreamTarget {
+  const tls = base.protocol === 'https:';
+  return { host: base.hostname.replace(/^\[|\]$/g, ''), port: Number(base.port) || (tls ? 443 : 80), tls };
+}
+
+/** The client broke HTTP/2: it got GOAWAY; the record says why. */
+function clientConnectionError(err: H2ConnectionError, info: FrontInfo): void {
+  const { ctx, proxy } = info;
+  const server = ctx.connect ? { ...ctx.connect } : ctx.reverse ? { ...reverseTarget(ctx.reverse.base), listener: ctx.reverse.listener } : { host: '', port: 0, tls: false };
+  const ex = newExchange({ kind: 'http', mode: ctx.mode, client: info.client, server, request: { method: '', url: '', httpVersion: '2', headers: [] } });
+  proxy.emit('start', ex);
+  proxy.emit('abort', ex, { phase: 'protocol', code: h2ErrorName(err.h2code), message: `malformed HTTP/2 from the client: ${err.message}` }, {});
+  info.log?.(`agenttap: ${server.host}:${server.port}: malformed HTTP/2 from the client (${err.message}); connection closed`);
+}
+
+/** Regular (non-pseudo) fields of a flat list as record pairs, in wire order. */
+function regularPairs(flat: readonly string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i]!.charCodeAt(0) !== 58) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+/** Pairs → a flat list without connection-specific fields, for the other leg. */
+function forwardable(pairs: HeaderList, into: string[]): string[] {
+  for (const [k, v] of pairs) {
+    if (CONNECTION_SPECIFIC.has(k)) continue;
+    if (k === 'te' && v.trim().toLowerCase() !== 'trailers') continue;
+    into.push(k, v);
+  }
+  return into;
+}
+
+interface RequestHead {
+  method: string;
+  path: string;
+  authority: string;
+  scheme: string;
+  regular: HeaderList;
+}
+
+/** The request's pseudo-headers and fields, or why it is malformed (RFC 9113 8.2, 8.3). */
+function parseRequestHead(flat: readonly string[]): RequestHead | string {
+  let method = '';
+  let path = '';
+  let authority = '';
+  let scheme = '';
+  let host = '';
+  const regular: HeaderList = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const k = flat[i]!;
+    const v = flat[i + 1]!;
+    if (k.charCodeAt(0) === 58) {
+      if (regular.length) return `pseudo-header ${k} after regular fields`;
+      if (k === ':method') method = v;
+      else if (k === ':path') path = v;
+      else if (k === ':authority') authority = v;
+      else if (k === ':scheme') scheme = v;
+      else return `unknown pseudo-header ${k}`;
+      continue;
+    }
+    for (let j = 0; j < k.length; j++) {
+      const c = k.charCodeAt(j);
+      if (c >= 65 && c <= 90) return `upper-case field name ${k}`;
+    }
+    if (k === 'connection' || k === 'keep-alive' || k === 'proxy-connection' || k === 'transfer-encoding' || k === 'upgrade') return `connection-specific field ${k}`;
+    if (k === 'te' && v !== 'trailers') return `te: ${v}`;
+    if (k === 'host') host = v;
+    regular.push([k, v]);
+  }
+  if (!method) return 'no :method';
+  if (method !== 'CONNECT' && (!path || !scheme)) return 'no :path or :scheme';
+  return { method, path, authority: authority || host, scheme, regular };
+}
+
+function startExchange(cs: H2Stream, flat: string[], endStream: boolean, info: FrontInfo): void {
+  const { ctx, proxy } = info;
+  const head = parseRequestHead(flat);
+  if (typeof head === 'string') {
+    cs.reset(H2_ERROR.PROTOCOL_ERROR);
+    info.log?.(`agenttap: malformed HTTP/2 request from the client (${head}); stream reset`);
+    return;
+  }
+  if (head.method === 'CONNECT') {
+    // Extended CONNECT (WebSocket over h2) is not offered, as on Node's path.
+    return plainResponse(cs, 501, 'agenttap: CONNECT inside HTTP/2 is not supported\n');
+  }
+  let route: RequestRoute;
+  try {
+    route = routeRequest(head.path, head.authority, ctx, proxy.options.mapRemote);
+  } catch (e) {
+    return plainResponse(cs, e instanceof RouteError ? e.status : 400, `agenttap: ${(e as Error).message}\n`);
+  }
+  proxy.http2Counts.raw++;
+  const ex = newExchange({
+    kind: 'http',
+    mode: route.mode,
+    client: info.client,
+    server: route.server,
+    request: { method: head.method, url: route.url, httpVersion: '2', headers: head.regular },
+  });
+  new WireExchange(ex, cs, head, endStream, route, info).run();
+}
+
+function plainResponse(cs: H2Stream, status: number, text: string): void {
+  cs.sendHeaders([':status', String(status), 'content-type', 'text/plain; charset=utf-8'], false);
+  cs.sendData(Buffer.from(text), true);
+}
+
+/** One client stream relayed to one upstream stream, events emitted along the way. */
+class WireExchange {
+  private started = false;
+  private done = false;
+  private responded = false;
+  private upstreamEnded = false;
+  private up?: UpstreamConn;
+  private us?: H2Stream;
+  /** Request DATA (with arrival times) that came before the upstream stream was open. */
+  private early: Array<{ chunk: Buffer; t: number }> | undefined;
+  /** When the request ended, if it did before the upstream stream was open. */
+  private earlyEndAt: number | undefined;
+  private earlyTrailers: string[] | undefined;
+  private clientTrailers?: HeaderList;
+  private upstreamTrailers?: HeaderList;
+
+  constructor(
+    private readonly ex: Exchange,
+    private readonly cs: H2Stream,
+    private readonly head: RequestHead,
+    private readonly endStream: boolean,
+    private readonly route: RequestRoute,
+    private readonly info: FrontInfo,
+  ) {}
+
+  run(): void {
+    const { cs } = this;
+    cs.onData = (chunk, end) => this.requestData(chunk, end);
+    cs.onTrailers = (flat) => this.requestTrailers(flat);
+    cs.onClose = (reset) => this.clientClosed(reset);
+    const ready = this.info.pool.ready(this.route.target);
+    if (ready) {
+      const ms = ready.unclaimedConnectMs;
+      ready.unclaimedConnectMs = undefined;
+      return this.open(ready, ms);
+    }
+    this.early = [];
+    this.info.pool.acquire(this.route.target).then(
+      (a) => {
+        if (this.done || cs.closed) return;
+        this.open(a.up, a.connectMs);
+      },
+      (err: NodeJS.ErrnoException) => this.failBeforeResponse(err.code === 'H2_NOT_OFFERED' ? { phase: 'protocol', code: err.code, message: err.message } : upstreamFailure(err, false)),
+    );
+  }
+
+  private begin(): void {
+    if (this.started) return;
+    this.started = true;
+    this.info.proxy.emit('start', this.ex);
+  }
+
+  private open(up: UpstreamConn, connectMs: number | undefined): void {
+    const { ex, route, head } = this;
+    this.up = up;
+    ex.server.alpn = 'h2';
+    ex.server.ip = up.ip;
+    if (connectMs !== undefined) ex.timing.connectMs = connectMs;
+    const flat = [':method', head.method, ':scheme', route.target.tls ? 'https' : 'http', ':authority', route.hostHeader ?? head.authority, ':path', route.path];
+    forwardable(head.regular, flat);
+    const early = this.early;
+    this.early = undefined;
+    const earlyEnd = this.earlyEndAt !== undefined;
+    const endNow = this.endStream || (earlyEnd && !early?.length && !this.earlyTrailers);
+    const us = up.conn.open(flat, endNow);
+    this.us = us;
+    us.onHeaders = (h, end) => this.responseHead(h, end);
+    us.onData = (chunk, end) => this.responseData(chunk, end);
+    us.onTrailers = (h) => this.responseTrailers(h);
+    us.onClose = (reset) => this.upstreamClosed(reset);
+    // Request bytes credited to the client as they reach the upstream socket.
+    us.onSent = (n) => this.cs.consumed(n);
+    // Response bytes credited to the upstream as they reach the client's socket.
+    this.cs.onSent = (n) => us.consumed(n);
+    if (early) for (let i = 0; i < early.length; i++) us.sendData(early[i]!.chunk, earlyEnd && !this.earlyTrailers && i === early.length - 1);
+    if (this.earlyTrailers) us.sendTrailers(this.earlyTrailers);
+    this.begin();
+    if (this.endStream) this.info.proxy.emit('request-end', ex, since(ex));
+    else this.emitEarly(early);
+  }
+
+  /** Request events that waited for `start` (the body came before the upstream was ready). */
+  private emitEarly(early: Array<{ chunk: Buffer; t: number }> | undefined): void {
+    const { ex, info } = this;
+    if (early) for (const e of early) info.proxy.emit('request-chunk', ex, e.chunk, e.t);
+    if (this.earlyEndAt !== undefined) info.proxy.emit('request-end', ex, this.earlyEndAt);
+  }
+
+  private requestData(chunk: Buffer, end: boolean): void {
+    const { ex, us } = this;
+    const t = since(ex);
+    if (!us) {
+      if (chunk.length) this.early?.push({ chunk, t });
+      if (end) this.earlyEndAt = t;
+      return;
+    }
+    us.sendData(chunk, end);
+    if (chunk.length) this.info.proxy.emit('request-chunk', ex, chunk, t);
+    if (end) this.info.proxy.emit('request-end', ex, since(ex));
+  }
+
+  private requestTrailers(flat: string[]): void {
+    this.clientTrailers = regularPairs(flat);
+    const fwd = forwardable(this.clientTrailers, []);
+    if (!this.us) {
+      this.earlyTrailers = fwd;
+      this.earlyEndAt = since(this.ex);
+      return;
+    }
+    this.us.sendTrailers(fwd);
+    this.info.proxy.emit('request-end', this.ex, since(this.ex));
+  }
+
+  private responseHead(flat: string[], end: boolean): void {
+    const { ex, cs } = this;
+    const status = Number(flat[1]);
+    const out = [':status', flat[1]!];
+    const regular = regularPairs(flat);
+    forwardable(regular, out);
+    if (status < 200) {
+      // 1xx (103 Early Hints, 100 Continue) pass on; the record keeps the final head.
+      if (status !== 101) cs.sendHeaders(out, false);
+      return;
+    }
+    const t = since(ex);
+    ex.timing.ttfbMs = t;
+    this.responded = true;
+    if (end) {
+      this.upstreamEnded = true;
+      ex.timing.totalMs = t;
+    }
+    cs.sendHeaders(out, end);
+    this.info.proxy.emit('response-head', ex, { status, httpVersion: '2', headers: regular }, t);
+  }
+
+  private responseData(chunk: Buffer, end: boolean): void {
+    const { ex, cs } = this;
+    const t = since(ex);
+    if (end) {
+      this.upstreamEnded = true;
+      ex.timing.totalMs = t;
+    }
+    cs.sendData(chunk, end);
+    if (chunk.length) this.info.proxy.emit('response-chunk', ex, chunk, t);
+  }
+
+  private responseTrailers(flat: string[]): void {
+    this.upstreamTrailers = regularPairs(flat);
+    this.upstreamEnded = true;
+    this.ex.timing.totalMs = since(this.ex);
+    this.cs.sendTrailers(forwardable(this.upstreamTrailers, []));
+  }
+
+  private finish(error: RecordError | null): void {
+    if (this.done) return;
+    this.begin();
+    this.done = true;
+    this.ex.timing.totalMs ??= since(this.ex);
+    const end = exchangeEnd(this.upstreamTrailers, this.clientTrailers);
+    if (error) this.info.proxy.emit('abort', this.ex, error, end);
+    else this.info.proxy.emit('end', this.ex, end);
+  }
+
+  private failBeforeResponse(error: RecordError): void {
+    if (this.done) return;
+    if (!this.started) {
+      // The record keeps what the client tried to send.
+      this.begin();
+      const early = this.early;
+      this.early = undefined;
+      this.emitEarly(early);
+    }
+    this.finish(error);
+    const { cs } = this;
+    if (cs.closed) return;
+    if (!this.responded) {
+      cs.sendHeaders([':status', '502', 'content-type', 'text/plain; charset=utf-8'], false);
+      cs.sendData(Buffer.from(badGatewayText(error, this.route.target)), true);
+    } else cs.reset(H2_ERROR.INTERNAL_ERROR);
+  }
+
+  private clientClosed(reset: StreamReset | undefined): void {
+    if (this.done) return;
+    if (!reset) {
+      // Both directions ended on the client's side; the upstream's end was what we sent.
+      if (this.upstreamEnded && this.responded) this.finish(null);
+      return;
+    }
+    this.us?.reset(H2_ERROR.CANCEL);
+    const name = h2ErrorName(reset.code);
+    if (reset.by === 'local') {
+      // Our own resets come after finish(); this one is the connection's: the client broke the stream.
+      return this.finish({ phase: 'protocol', code: `RST_STREAM ${name}`, message: `the client broke HTTP/2 on this stream (${name}); stream reset` });
+    }
+    // The client reset the stream (or its connection went) before the response ended.
+    const code = reset.by === 'peer' ? `RST_STREAM ${name}` : reset.by === 'goaway' ? `GOAWAY/${name}` : 'CONNECTION_CLOSED';
+    const message = reset.by === 'peer' ? 'client cancelled the stream before the response ended' : 'the client connection closed before the response ended';
+    this.finish({ phase: 'client-abort', code, message });
+  }
+
+  private upstreamClosed(reset: StreamReset | undefined): void {
+    if (this.done) return;
+    // Clean on the upstream side: finished once the client's stream has it all (clientClosed).
+    if (!reset) return void (this.cs.closed && this.finish(null));
+    const { cs } = this;
+    if (reset.by === 'peer' && reset.code === H2_ERROR.NO_ERROR && this.responded) {
+      // RST_STREAM(NO_ERROR) after the response head ends it: Node's own servers end responses
+      // this way (all DATA, then the reset instead of END_STREAM), and Node's client takes it
+      // as a clean end. The client gets END_STREAM after the queued DATA.
+      if (!this.upstreamEnded) {
+        this.upstreamEnded = true;
+        this.ex.timing.totalMs = since(this.ex);
+        cs.end();
+      }
+      if (cs.remoteEnded) return;
+      // The client is still sending: its request body is not wanted (RFC 9113 8.1).
+      this.finish(null);
+      if (!cs.hasQueued) cs.reset(H2_ERROR.NO_ERROR);
+      return;
+    }
+    if (reset.by === 'connection' && !this.responded) {
+      const err = this.up?.lastError ?? reset.error;
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      if (err && 'h2code' in err) return this.failBeforeResponse({ phase: 'protocol', code: h2ErrorName((err as H2ConnectionError).h2code), message: `upstream did not speak HTTP/2 properly: ${err.message}` });
+      return this.failBeforeResponse(err ? upstreamFailure(err as NodeJS.ErrnoException, true) : { phase: 'upstream-reset', code: code ?? 'ECONNRESET', message: 'upstream closed the connection before responding' });
+    }
+    const how = reset.by === 'goaway' || reset.by === 'connection' ? `GOAWAY/${h2ErrorName(reset.code)}` : `RST_STREAM ${h2ErrorName(reset.code)}`;
+    const protocol = reset.code === H2_ERROR.PROTOCOL_ERROR || reset.code === H2_ERROR.COMPRESSION_ERROR || reset.code === H2_ERROR.FRAME_SIZE_ERROR;
+    const when = this.responded ? 'mid-response' : 'before responding';
+    this.finish({ phase: protocol ? 'protocol' : 'upstream-reset', code: how, message: `upstream reset the stream ${when} (${how})` });
+    // Never a fake clean end: the client's stream is reset with the same code.
+    cs.reset(reset.code === H2_ERROR.NO_ERROR ? H2_ERROR.INTERNAL_ERROR : reset.code);
+  }
+}
+

@@ -10,7 +10,7 @@ import http2 from 'node:http2';
 import type tls from 'node:tls';
 import { promisify } from 'node:util';
 import { headerValue, type CaptureRecord } from '../../src/capture/record.js';
-import { CLIENT_PREFACE, FLAG, FRAME, FrameReader, frame, H2_ERROR, SETTINGS_ACK, settingsFrame, windowUpdateFrame } from '../../src/engine/h2-frame.js';
+import { CLIENT_PREFACE, FLAG, FRAME, FrameReader, frame, H2_ERROR, SETTING, SETTINGS_ACK, settingsFrame, windowUpdateFrame } from '../../src/engine/h2-frame.js';
 import { HpackDecoder, HpackEncoder } from '../../src/engine/hpack.js';
 import { h2ThroughProxy, startH2Upstream, startProtocolProxy, tlsThroughProxy, type ProtocolProxy } from '../support/protocol-proxy.js';
 import { startTestUpstream } from '../support/test-upstream.js';
@@ -288,7 +288,10 @@ class RawClient {
   closed = false;
   readonly closedP: Promise<void>;
 
-  constructor(readonly sock: tls.TLSSocket) {
+  constructor(
+    readonly sock: tls.TLSSocket,
+    settings: Array<[number, number]> = [],
+  ) {
     const reader = new FrameReader((type, flags, sid, payload) => {
       const f: Frame = { type, flags, sid, payload: Buffer.from(payload) };
       if (type === FRAME.HEADERS && flags & FLAG.END_HEADERS) f.headers = this.dec.decode(f.payload);
@@ -306,7 +309,7 @@ class RawClient {
         r();
       }),
     );
-    sock.write(Buffer.concat([CLIENT_PREFACE, settingsFrame([])]));
+    sock.write(Buffer.concat([CLIENT_PREFACE, settingsFrame(settings)]));
   }
 
   private wake(): void {
@@ -444,6 +447,95 @@ test('a malformed request head (upper-case field name, connection header) gets R
     assert.equal(recs[0]!.error, null);
   } finally {
     c.destroy();
+    await p.close();
+    await up.close();
+  }
+});
+
+test('raw frames a real client may send: PING answered, a header block over CONTINUATION frames and padded DATA recorded clean, a small stream window respected', async () => {
+  const big = randomBytes(50_000);
+  const up = await startH2Upstream((stream, headers) => {
+    if (headers[':path'] === '/big') {
+      stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
+      return endSeparately(stream, big);
+    }
+    const parts: Buffer[] = [];
+    stream.on('data', (c: Buffer) => parts.push(c));
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      endSeparately(stream, `got ${Buffer.concat(parts).toString()} x-long=${(headers['x-long'] as string).length}`);
+    });
+  });
+  const p = await startProtocolProxy();
+  const authority = `127.0.0.1:${up.port}`;
+  const WINDOW = 1000;
+  const c = new RawClient(await tlsThroughProxy(p.port, '127.0.0.1', up.port, p.caPem, ['h2']), [[SETTING.INITIAL_WINDOW_SIZE, WINDOW]]);
+  try {
+    c.send(frame(FRAME.PING, 0, 0, Buffer.from('pingpong')));
+    const pong = await c.waitFrame((f) => f.type === FRAME.PING && (f.flags & FLAG.ACK) !== 0, 'PING ACK');
+    assert.equal(pong.payload.toString(), 'pingpong');
+
+    // HEADERS + two CONTINUATION frames, then DATA with 10 bytes of padding.
+    const long = 'L'.repeat(3000);
+    const block = c.enc.encode([':method', 'POST', ':scheme', 'https', ':authority', authority, ':path', '/upload', 'content-type', 'text/plain', 'x-long', long]);
+    const cut1 = 100;
+    const cut2 = 1500;
+    const body = Buffer.from('hello padded world');
+    c.send(
+      frame(FRAME.HEADERS, 0, 1, block.subarray(0, cut1)),
+      frame(FRAME.CONTINUATION, 0, 1, block.subarray(cut1, cut2)),
+      frame(FRAME.CONTINUATION, FLAG.END_HEADERS, 1, block.subarray(cut2)),
+      frame(FRAME.DATA, FLAG.PADDED | FLAG.END_STREAM, 1, Buffer.concat([Buffer.from([10]), body, Buffer.alloc(10)])),
+    );
+    assert.deepEqual(await c.response(1), { status: '200', body: 'got hello padded world x-long=3000', rst: undefined });
+
+    // Our stream window is 1000 bytes: the proxy sends that much of the 50 KB, then waits for us.
+    c.send(c.headers(3, request(authority, '/big')));
+    const dataOn3 = () => c.frames.filter((f) => f.sid === 3 && f.type === FRAME.DATA).reduce((n, f) => n + f.payload.length, 0);
+    await c.waitFrame((f) => f.sid === 3 && f.type === FRAME.DATA && dataOn3() >= WINDOW, 'the first window of DATA');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(dataOn3(), WINDOW, 'no DATA beyond the window we gave');
+    c.send(windowUpdateFrame(3, big.length - WINDOW));
+    const res = await c.response(3);
+    assert.equal(res.status, '200');
+    assert.ok(Buffer.concat(c.frames.filter((f) => f.sid === 3 && f.type === FRAME.DATA).map((f) => f.payload)).equals(big), 'the whole 50 KB, in order');
+
+    const recs = await p.waitFor(2);
+    assert.deepEqual(counts(p), { raw: 2, node: 0 });
+    const u = byPath(recs, '/upload')!;
+    assert.equal(u.request!.body!.text, 'hello padded world');
+    assert.equal(headerValue(u.request!.headers, 'x-long'), long);
+    assert.equal(u.error, null);
+    const b = byPath(recs, '/big')!;
+    assert.equal(b.response!.body!.size, big.length);
+    assert.equal(b.error, null);
+  } finally {
+    c.destroy();
+    await p.close();
+    await up.close();
+  }
+});
+
+test('h2c prior knowledge on a reverse listener to an https h2 origin is served by the raw path', async () => {
+  const up = await startH2Upstream((stream, headers) => {
+    stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+    endSeparately(stream, `origin saw ${headers[':scheme']}://${headers[':authority']}${headers[':path']}`);
+  });
+  const p = await startProtocolProxy({ capture: { reverse: [{ port: 0, target: up.url }] } });
+  const listener = p.cap.reverseListeners[0]!;
+  const session = http2.connect(listener.url);
+  try {
+    const res = await readAll(session.request({ ':path': '/v1/messages' }));
+    assert.equal(text(res), `origin saw https://127.0.0.1:${up.port}/v1/messages`);
+    const [rec] = await p.waitFor(1);
+    assert.deepEqual(counts(p), { raw: 1, node: 0 });
+    assert.equal(rec!.mode, 'reverse');
+    assert.equal(rec!.request!.url, `${up.url}/v1/messages`);
+    assert.equal(rec!.server.listener, listener.url);
+    assert.equal(rec!.response!.body!.text, `origin saw https://127.0.0.1:${up.port}/v1/messages`);
+    assert.equal(rec!.error, null);
+  } finally {
+    await closeSession(session);
     await p.close();
     await up.close();
   }

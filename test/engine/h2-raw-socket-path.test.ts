@@ -541,6 +541,41 @@ test('h2c prior knowledge on a reverse listener to an https h2 origin is served 
   }
 });
 
+for (const tableSize of [4096, 0]) {
+  test(`200 sequential requests with changing headers on one session, HPACK table size ${tableSize} on both peers: every head intact both ways`, async () => {
+    const up = await startH2Upstream((stream, headers) => {
+      stream.respond({ ':status': 200, 'content-type': 'text/plain', 'x-echo-id': headers['x-id'] as string, 'x-echo-big': headers['x-big'] as string, 'x-fixed': 'same-every-time' });
+      endSeparately(stream, `${headers[':path']} ${headers['x-id']} ${(headers['x-big'] as string).length}`);
+    });
+    up.server.updateSettings({ headerTableSize: tableSize });
+    const p = await startProtocolProxy();
+    const sock = await tlsThroughProxy(p.port, '127.0.0.1', up.port, p.caPem, ['h2']);
+    const session = http2.connect(`https://127.0.0.1:${up.port}`, { createConnection: () => sock, settings: { headerTableSize: tableSize } });
+    try {
+      for (let i = 0; i < 200; i++) {
+        // Values that differ per request and a big one that cycles: entries are added and evicted.
+        const big = String.fromCharCode(97 + (i % 7)).repeat(300 + (i % 13) * 50);
+        const res = await readAll(session.request({ ':path': `/h/${i}`, 'x-id': `id-${i}-${i * 7919}`, 'x-big': big, 'x-fixed': 'same-every-time' }));
+        assert.equal(text(res), `/h/${i} id-${i}-${i * 7919} ${big.length}`);
+        assert.equal(res.headers['x-echo-id'], `id-${i}-${i * 7919}`);
+        assert.equal(res.headers['x-echo-big'], big);
+      }
+      const recs = await p.waitFor(200);
+      assert.deepEqual(counts(p), { raw: 200, node: 0 });
+      for (const i of [0, 1, 57, 113, 199]) {
+        const r = byPath(recs, `/h/${i}`)!;
+        assert.equal(headerValue(r.request!.headers, 'x-id'), `id-${i}-${i * 7919}`);
+        assert.equal(headerValue(r.response!.headers, 'x-echo-id'), `id-${i}-${i * 7919}`);
+        assert.equal(headerValue(r.response!.headers, 'x-fixed'), 'same-every-time');
+      }
+    } finally {
+      await closeSession(session);
+      await p.close();
+      await up.close();
+    }
+  });
+}
+
 test('Debian python3 httpx (h2) makes 20 concurrent POSTs on the raw path; every record right', async () => {
   const up = await startH2Upstream((stream, headers) => {
     const parts: Buffer[] = [];

@@ -650,6 +650,33 @@ test('an upstream ending responses with RST_STREAM(NO_ERROR) instead of END_STRE
   }
 });
 
+test('an upstream connection that dies before responding: the client gets a 502 saying so, the record is upstream-reset, the session goes on', async () => {
+  const up = await startH2Upstream((stream, headers) => {
+    if (headers[':path'] === '/die') return void stream.session!.destroy();
+    stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+    endSeparately(stream, 'alive');
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const dead = await readAll(session.request({ ':path': '/die' }));
+    assert.equal(dead.headers[':status'], 502);
+    assert.equal(text(dead), `agenttap: upstream ${up.url} failed: upstream closed the connection before responding\n`);
+    assert.equal(text(await readAll(session.request({ ':path': '/after' }))), 'alive');
+    const recs = await p.waitFor(2);
+    assert.deepEqual(counts(p), { raw: 2, node: 0 });
+    const d = byPath(recs, '/die')!;
+    assert.equal(d.error?.phase, 'upstream-reset');
+    assert.equal(d.error?.code, 'ECONNRESET');
+    assert.equal(d.response, undefined);
+    assert.equal(byPath(recs, '/after')!.response!.body!.text, 'alive');
+  } finally {
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+
 test('upstream graceful GOAWAY mid-run: later requests on the same client session succeed on a new upstream connection', async () => {
   const sessions = new Set<http2.Http2Session>();
   let served = 0;

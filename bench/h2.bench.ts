@@ -128,6 +128,16 @@ async function startUpstream(ca: { leafFor(h: string): Promise<{ certPem: string
   };
 }
 
+/** bench/h2-relay-child.ts: TLS terminated on both legs, bytes piped (the floor for any intercepting proxy). */
+async function startRelayChild(port: number, caPem: string, leaf: { certPem: string; keyPem: string }): Promise<{ port: number; close(): void }> {
+  const child = fork(fileURLToPath(new URL('./h2-relay-child.js', import.meta.url)), [JSON.stringify({ port, caPem, certPem: leaf.certPem, keyPem: leaf.keyPem })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const relayPort = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`h2 relay child exited with ${code}`)));
+  });
+  return { port: relayPort, close: () => void child.kill() };
+}
+
 /** An h2 session to the upstream, directly or through the proxy's CONNECT tunnel. */
 async function session(upPort: number, upCa: string, proxy?: ProxyChild): Promise<http2.ClientHttp2Session> {
   const origin = `https://127.0.0.1:${upPort}`;
@@ -285,9 +295,14 @@ const bench: BenchModule = {
       const n = ctx.quick ? 300 : 2000;
       if (want('sequential')) {
         const warm = ctx.quick ? 50 : 300;
+        const relay = await startRelayChild(up.port, upCa.certPem, await upCa.leafFor('127.0.0.1'));
+        const viaRelay = await connected(http2.connect(`https://127.0.0.1:${relay.port}`, { ca: upCa.certPem, settings: { initialWindowSize: 4 << 20 } }));
         await proxy.peakRss();
         const [cpu0, sent0] = [proxy.lastCpuUs, opened.get(via) ?? 0];
-        const [dSeq, pSeq] = (await sequential([direct, via], n, warm)) as [number[], number[]];
+        const [dSeq, pSeq, rSeq] = (await sequential([direct, via, viaRelay], n, warm)) as [number[], number[], number[]];
+        viaRelay.close();
+        relay.close();
+        for (const p of [50, 95, 99]) results.push({ metric: `h2 sequential p${p} (floor: TLS both legs, bytes piped, no h2, no recording)`, value: r3(pct(rSeq, p)), baseline: r3(pct(dSeq, p)), unit: 'ms', ratio: r3(pct(rSeq, p) / pct(dSeq, p)) });
         for (const p of [50, 95, 99]) {
           const d = pct(dSeq, p);
           const v = pct(pSeq, p);

@@ -202,6 +202,7 @@ export class H2Stream {
 }
 
 const EMPTY = Buffer.alloc(0);
+export const RESOLVED = Promise.resolve();
 
 export interface H2ConnectionOptions {
   role: H2Role;
@@ -299,7 +300,8 @@ export class H2Connection {
     this.outBytes += buf.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(this.flushOut);
+      // A bare promise job: queueMicrotask() would wrap each one in an AsyncResource.
+      RESOLVED.then(this.flushOut);
     }
   }
 

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
 import type { HeaderList, RecordError } from '../capture/record.js';
 import { exchangeEnd, newExchange, since, type Exchange } from './exchange.js';
-import { H2Connection, type H2Stream, type StreamReset } from './h2-conn.js';
+import { H2Connection, RESOLVED, type H2Stream, type StreamReset } from './h2-conn.js';
 import { H2_ERROR, h2ErrorName, type H2ConnectionError } from './h2-frame.js';
 import { CONNECTION_SPECIFIC, type H2UpstreamPool } from './h2.js';
 import type { ProxyServer } from './proxy.js';
@@ -168,9 +168,31 @@ function clientConnectionError(err: H2ConnectionError, info: FrontInfo): void {
   const { ctx, proxy } = info;
   const server = ctx.connect ? { ...ctx.connect } : ctx.reverse ? { ...reverseTarget(ctx.reverse.base), listener: ctx.reverse.listener } : { host: '', port: 0, tls: false };
   const ex = newExchange({ kind: 'http', mode: ctx.mode, client: info.client, server, request: { method: '', url: '', httpVersion: '2', headers: [] } });
-  proxy.emit('start', ex);
-  proxy.emit('abort', ex, { phase: 'protocol', code: h2ErrorName(err.h2code), message: `malformed HTTP/2 from the client: ${err.message}` }, {});
+  emitLater(proxy, 'start', ex);
+  emitLater(proxy, 'abort', ex, { phase: 'protocol', code: h2ErrorName(err.h2code), message: `malformed HTTP/2 from the client: ${err.message}` }, {});
   info.log?.(`agenttap: ${server.host}:${server.port}: malformed HTTP/2 from the client (${err.message}); connection closed`);
+}
+
+/**
+ * Observer events wait for this turn's writes: those flush in a microtask queued at the first
+ * write, before this one, so recording never holds a frame back. Flat [proxy, name, a, b, c].
+ */
+let later: unknown[] = [];
+let drainQueued = false;
+
+function emitLater(proxy: ProxyServer, name: string, a: unknown, b?: unknown, c?: unknown): void {
+  later.push(proxy, name, a, b, c);
+  if (!drainQueued) {
+    drainQueued = true;
+    RESOLVED.then(drainLater);
+  }
+}
+
+function drainLater(): void {
+  const batch = later;
+  later = [];
+  drainQueued = false;
+  for (let i = 0; i < batch.length; i += 5) (batch[i] as { emit(name: string, ...args: unknown[]): boolean }).emit(batch[i + 1] as string, batch[i + 2], batch[i + 3], batch[i + 4]);
 }
 
 /** Regular (non-pseudo) fields of a flat list as record pairs, in wire order. */
@@ -315,7 +337,7 @@ class WireExchange {
   private begin(): void {
     if (this.started) return;
     this.started = true;
-    this.info.proxy.emit('start', this.ex);
+    emitLater(this.info.proxy, 'start', this.ex);
   }
 
   private open(up: UpstreamConn, connectMs: number | undefined): void {
@@ -343,15 +365,15 @@ class WireExchange {
     if (early) for (let i = 0; i < early.length; i++) us.sendData(early[i]!.chunk, earlyEnd && !this.earlyTrailers && i === early.length - 1);
     if (this.earlyTrailers) us.sendTrailers(this.earlyTrailers);
     this.begin();
-    if (this.endStream) this.info.proxy.emit('request-end', ex, since(ex));
+    if (this.endStream) emitLater(this.info.proxy, 'request-end', ex, since(ex));
     else this.emitEarly(early);
   }
 
   /** Request events that waited for `start` (the body came before the upstream was ready). */
   private emitEarly(early: Array<{ chunk: Buffer; t: number }> | undefined): void {
     const { ex, info } = this;
-    if (early) for (const e of early) info.proxy.emit('request-chunk', ex, e.chunk, e.t);
-    if (this.earlyEndAt !== undefined) info.proxy.emit('request-end', ex, this.earlyEndAt);
+    if (early) for (const e of early) emitLater(info.proxy, 'request-chunk', ex, e.chunk, e.t);
+    if (this.earlyEndAt !== undefined) emitLater(info.proxy, 'request-end', ex, this.earlyEndAt);
   }
 
   private requestData(chunk: Buffer, end: boolean): void {
@@ -363,8 +385,8 @@ class WireExchange {
       return;
     }
     us.sendData(chunk, end);
-    if (chunk.length) this.info.proxy.emit('request-chunk', ex, chunk, t);
-    if (end) this.info.proxy.emit('request-end', ex, since(ex));
+    if (chunk.length) emitLater(this.info.proxy, 'request-chunk', ex, chunk, t);
+    if (end) emitLater(this.info.proxy, 'request-end', ex, since(ex));
   }
 
   private requestTrailers(flat: string[]): void {
@@ -376,7 +398,7 @@ class WireExchange {
       return;
     }
     this.us.sendTrailers(fwd);
-    this.info.proxy.emit('request-end', this.ex, since(this.ex));
+    emitLater(this.info.proxy, 'request-end', this.ex, since(this.ex));
   }
 
   private responseHead(flat: string[], end: boolean): void {
@@ -398,7 +420,7 @@ class WireExchange {
       ex.timing.totalMs = t;
     }
     cs.sendHeaders(out, end);
-    this.info.proxy.emit('response-head', ex, { status, httpVersion: '2', headers: regular }, t);
+    emitLater(this.info.proxy, 'response-head', ex, { status, httpVersion: '2', headers: regular }, t);
   }
 
   private responseData(chunk: Buffer, end: boolean): void {
@@ -409,7 +431,7 @@ class WireExchange {
       ex.timing.totalMs = t;
     }
     cs.sendData(chunk, end);
-    if (chunk.length) this.info.proxy.emit('response-chunk', ex, chunk, t);
+    if (chunk.length) emitLater(this.info.proxy, 'response-chunk', ex, chunk, t);
   }
 
   private responseTrailers(flat: string[]): void {
@@ -425,8 +447,8 @@ class WireExchange {
     this.done = true;
     this.ex.timing.totalMs ??= since(this.ex);
     const end = exchangeEnd(this.upstreamTrailers, this.clientTrailers);
-    if (error) this.info.proxy.emit('abort', this.ex, error, end);
-    else this.info.proxy.emit('end', this.ex, end);
+    if (error) emitLater(this.info.proxy, 'abort', this.ex, error, end);
+    else emitLater(this.info.proxy, 'end', this.ex, end);
   }
 
   private failBeforeResponse(error: RecordError): void {

@@ -6,6 +6,7 @@
 // consumer says the bytes went on (`consumed`), so a slow reader on one leg slows the writer on
 // the other instead of filling the proxy's memory.
 import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import {
   CLIENT_PREFACE,
   DEFAULT_MAX_FRAME,
@@ -31,6 +32,13 @@ import { HpackDecoder, HpackEncoder, HpackError } from './hpack.js';
 const STREAM_WINDOW = 4 * 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 const MAX_CONCURRENT = 1000;
+/**
+ * Streams a client may reset per second before it is told ENHANCE_YOUR_CALM: each one costs an
+ * upstream stream, so rapid open-and-reset (CVE-2023-44487) would be amplified otherwise.
+ */
+const MAX_RESETS_PER_SECOND = 500;
+/** Unread bytes past which PING and SETTINGS answers are a flood. */
+const CONTROL_FLOOD_BYTES = 16 * 1024 * 1024;
 /** Socket bytes queued past which credits wait for 'drain' (backpressure to the other leg). */
 const SOCKET_HIGH_WATER = 1024 * 1024;
 /** Writes of one tick up to this size go out as one buffer (one TLS record run, one syscall). */
@@ -242,6 +250,8 @@ export class H2Connection {
   private sawSettings = false;
   /** A header block in CONTINUATION frames: its stream, flags and fragments so far. */
   private headerBlock: { sid: number; flags: number; parts: Buffer[]; size: number } | undefined;
+  private resetsWindowStart = 0;
+  private resetsInWindow = 0;
   goawaySent = false;
   goawayReceived = false;
   dead = false;
@@ -478,6 +488,7 @@ export class H2Connection {
         if (sid === 0) throw new H2ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
         if (payload.length !== 4) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'RST_STREAM payload is not 4 bytes');
         this.idleCheck(sid, 'RST_STREAM');
+        if (this.opts.role === 'server') this.countReset();
         this.streams.get(sid)?.close({ code: payload.readUInt32BE(0), by: 'peer' });
         return;
       }
@@ -485,6 +496,7 @@ export class H2Connection {
         if (sid !== 0) throw new H2ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'PING on a stream');
         if (payload.length !== 8) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'PING payload is not 8 bytes');
         if (!(flags & FLAG.ACK)) {
+          this.controlFlood('PING');
           const ack = Buffer.allocUnsafe(FRAME_HEADER + 8);
           frameHeader(8, FRAME.PING, FLAG.ACK, 0).copy(ack);
           payload.copy(ack, FRAME_HEADER);
@@ -503,6 +515,20 @@ export class H2Connection {
         // Unknown frame types are ignored (RFC 9113 4.1).
         return;
     }
+  }
+
+  /** A peer that sends PINGs or SETTINGS without reading our ACKs would grow our send buffer. */
+  private controlFlood(what: string): void {
+    if (this.socket.writableLength + this.outBytes > CONTROL_FLOOD_BYTES) throw new H2ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `${what} flood: ${CONTROL_FLOOD_BYTES} bytes of answers unread`);
+  }
+
+  private countReset(): void {
+    const now = performance.now();
+    if (now - this.resetsWindowStart > 1000) {
+      this.resetsWindowStart = now;
+      this.resetsInWindow = 0;
+    }
+    if (++this.resetsInWindow > MAX_RESETS_PER_SECOND) throw new H2ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `over ${MAX_RESETS_PER_SECOND} streams reset by the client in one second`);
   }
 
   /** A frame on a stream that was never opened is a connection error (RFC 9113 5.1). */
@@ -633,6 +659,7 @@ export class H2Connection {
         }
       }
     }
+    this.controlFlood('SETTINGS');
     this.write(SETTINGS_ACK);
     this.unblock();
     if (this.opts.role === 'client') this.opts.onCapacity?.();

@@ -16,6 +16,8 @@ import { h2ThroughProxy, startH2Upstream, startProtocolProxy, tlsThroughProxy, t
 import { startTestUpstream } from '../support/test-upstream.js';
 
 const run = promisify(execFile);
+/** A test that hangs fails on its own instead of stalling the file. */
+const T = { timeout: 20_000 };
 
 function counts(p: ProtocolProxy): { raw: number; node: number } {
   return { ...p.cap.proxy.http2Counts };
@@ -46,10 +48,15 @@ function readAll(s: http2.ClientHttp2Stream): Promise<Reply> {
 const text = (r: Reply) => r.body.toString('utf8');
 const byPath = (recs: CaptureRecord[], path: string) => recs.find((r) => r.request?.url.endsWith(path));
 
+/** Close gracefully; destroy if a stream is still open after a moment (a failed test's leftovers). */
 function closeSession(s: http2.ClientHttp2Session): Promise<void> {
   return new Promise((r) => {
     if (s.closed || s.destroyed) return r();
-    s.close(() => r());
+    const timer = setTimeout(() => s.destroy(), 2000);
+    s.close(() => {
+      clearTimeout(timer);
+      r();
+    });
   });
 }
 
@@ -62,7 +69,7 @@ function endSeparately(stream: http2.ServerHttp2Stream, body: string | Buffer): 
   setImmediate(() => stream.end());
 }
 
-test('path choice: curl --http2 to an h2 origin is served by the raw path; an h2 client to an HTTP/1.1-only origin by Node http2', async () => {
+test('path choice: curl --http2 to an h2 origin is served by the raw path; an h2 client to an HTTP/1.1-only origin by Node http2', T, async () => {
   const { stdout: version } = await run('curl', ['--version']);
   assert.match(version, /HTTP2/, 'this curl lacks HTTP/2');
   const h2up = await startH2Upstream((stream, headers) => {
@@ -110,7 +117,7 @@ test('path choice: curl --http2 to an h2 origin is served by the raw path; an h2
   }
 });
 
-test('Node http2 bidirectional echo on the raw path: each echo before the request ends; gRPC trailers both ways recorded', async () => {
+test('Node http2 bidirectional echo on the raw path: each echo before the request ends; gRPC trailers both ways recorded', T, async () => {
   let upstreamSawTrailers: http2.IncomingHttpHeaders | undefined;
   const up = await startH2Upstream((stream) => {
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
@@ -157,7 +164,7 @@ test('Node http2 bidirectional echo on the raw path: each echo before the reques
   }
 });
 
-test('header blocks over 16 KB both ways (CONTINUATION): a 40 KB request header and a 40 KB response header arrive and are recorded intact', async () => {
+test('header blocks over 16 KB both ways (CONTINUATION): a 40 KB request header and a 40 KB response header arrive and are recorded intact', T, async () => {
   const bigReq = randomBytes(20_000).toString('hex');
   const bigRes = randomBytes(20_000).toString('hex');
   let seen: string | undefined;
@@ -185,7 +192,7 @@ test('header blocks over 16 KB both ways (CONTINUATION): a 40 KB request header 
   }
 });
 
-test('20 MB upload and 20 MB download on one stream each: sha256 equal on the other side, record sizes right', async () => {
+test('20 MB upload and 20 MB download on one stream each: sha256 equal on the other side, record sizes right', T, async () => {
   const SIZE = 20 * 1024 * 1024;
   const upload = randomBytes(SIZE);
   const download = randomBytes(SIZE);
@@ -240,7 +247,7 @@ test('20 MB upload and 20 MB download on one stream each: sha256 equal on the ot
   }
 });
 
-test('103 Early Hints before the 200 reach the Node http2 client; the record keeps the final 200', async () => {
+test('103 Early Hints before the 200 reach the Node http2 client; the record keeps the final 200', T, async () => {
   const up = await startH2Upstream((stream) => {
     stream.additionalHeaders({ ':status': 103, link: '</style.css>; rel=preload; as=style' });
     setTimeout(() => {
@@ -381,7 +388,7 @@ const violations: Array<{ name: string; bad: (c: RawClient) => Buffer; code: num
 ];
 
 for (const v of violations) {
-  test(`client protocol violation on the raw path, ${v.name}: GOAWAY ${v.codeName}, a protocol record, and the proxy serves the next client`, async () => {
+  test(`client protocol violation on the raw path, ${v.name}: GOAWAY ${v.codeName}, a protocol record, and the proxy serves the next client`, T, async () => {
     const up = await startH2Upstream((stream, headers) => {
       stream.respond({ ':status': 200, 'content-type': 'text/plain' });
       endSeparately(stream, `ok ${headers[':path']}`);
@@ -422,7 +429,7 @@ for (const v of violations) {
   });
 }
 
-test('a malformed request head (upper-case field name, connection header) gets RST_STREAM PROTOCOL_ERROR; the upstream sees nothing; the connection goes on', async () => {
+test('a malformed request head (upper-case field name, connection header) gets RST_STREAM PROTOCOL_ERROR; the upstream sees nothing; the connection goes on', T, async () => {
   const seen: string[] = [];
   const up = await startH2Upstream((stream, headers) => {
     seen.push(headers[':path'] as string);
@@ -452,7 +459,7 @@ test('a malformed request head (upper-case field name, connection header) gets R
   }
 });
 
-test('raw frames a real client may send: PING answered, a header block over CONTINUATION frames and padded DATA recorded clean, a small stream window respected', async () => {
+test('raw frames a real client may send: PING answered, a header block over CONTINUATION frames and padded DATA recorded clean, a small stream window respected', T, async () => {
   const big = randomBytes(50_000);
   const up = await startH2Upstream((stream, headers) => {
     if (headers[':path'] === '/big') {
@@ -516,7 +523,7 @@ test('raw frames a real client may send: PING answered, a header block over CONT
   }
 });
 
-test('h2c prior knowledge on a reverse listener to an https h2 origin is served by the raw path', async () => {
+test('h2c prior knowledge on a reverse listener to an https h2 origin is served by the raw path', T, async () => {
   const up = await startH2Upstream((stream, headers) => {
     stream.respond({ ':status': 200, 'content-type': 'text/plain' });
     endSeparately(stream, `origin saw ${headers[':scheme']}://${headers[':authority']}${headers[':path']}`);
@@ -542,7 +549,7 @@ test('h2c prior knowledge on a reverse listener to an https h2 origin is served 
 });
 
 for (const tableSize of [4096, 0]) {
-  test(`200 sequential requests with changing headers on one session, HPACK table size ${tableSize} on both peers: every head intact both ways`, async () => {
+  test(`200 sequential requests with changing headers on one session, HPACK table size ${tableSize} on both peers: every head intact both ways`, T, async () => {
     const up = await startH2Upstream((stream, headers) => {
       stream.respond({ ':status': 200, 'content-type': 'text/plain', 'x-echo-id': headers['x-id'] as string, 'x-echo-big': headers['x-big'] as string, 'x-fixed': 'same-every-time' });
       endSeparately(stream, `${headers[':path']} ${headers['x-id']} ${(headers['x-big'] as string).length}`);
@@ -576,7 +583,7 @@ for (const tableSize of [4096, 0]) {
   });
 }
 
-test('Debian python3 httpx (h2) makes 20 concurrent POSTs on the raw path; every record right', async () => {
+test('Debian python3 httpx (h2) makes 20 concurrent POSTs on the raw path; every record right', T, async () => {
   const up = await startH2Upstream((stream, headers) => {
     const parts: Buffer[] = [];
     stream.on('data', (c: Buffer) => parts.push(c));
@@ -620,7 +627,7 @@ test('Debian python3 httpx (h2) makes 20 concurrent POSTs on the raw path; every
   }
 });
 
-test('an upstream ending responses with RST_STREAM(NO_ERROR) instead of END_STREAM: the client gets the whole body and a clean end', async () => {
+test('an upstream ending responses with RST_STREAM(NO_ERROR) instead of END_STREAM: the client gets the whole body and a clean end', T, async () => {
   const body = Buffer.alloc(300_000, 'r');
   const up = await startH2Upstream((stream, headers) => {
     stream.respond({ ':status': 200, 'content-type': 'text/plain' });
@@ -650,7 +657,7 @@ test('an upstream ending responses with RST_STREAM(NO_ERROR) instead of END_STRE
   }
 });
 
-test('an upstream connection that dies before responding: the client gets a 502 saying so, the record is upstream-reset, the session goes on', async () => {
+test('an upstream connection that dies before responding: the client gets a 502 saying so, the record is upstream-reset, the session goes on', T, async () => {
   const up = await startH2Upstream((stream, headers) => {
     if (headers[':path'] === '/die') return void stream.session!.destroy();
     stream.respond({ ':status': 200, 'content-type': 'text/plain' });
@@ -677,7 +684,63 @@ test('an upstream connection that dies before responding: the client gets a 502 
   }
 });
 
-test('upstream graceful GOAWAY mid-run: later requests on the same client session succeed on a new upstream connection', async () => {
+test('a request body that arrives while a new upstream connection is still being made is sent whole and recorded in order', T, async () => {
+  const sessions = new Set<http2.Http2Session>();
+  let release: (() => void) | undefined;
+  const uploads: string[] = [];
+  const up = await startH2Upstream((stream, headers) => {
+    sessions.add(stream.session!);
+    const path = headers[':path'];
+    if (path === '/hold') {
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      stream.write('held ');
+      release = () => stream.end('released');
+      return;
+    }
+    const parts: Buffer[] = [];
+    stream.on('data', (c: Buffer) => parts.push(c));
+    stream.on('end', () => {
+      uploads.push(Buffer.concat(parts).toString());
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      endSeparately(stream, `${path} got ${Buffer.concat(parts).length} bytes`);
+    });
+  });
+  // One stream per upstream connection: a second stream needs a second connection.
+  up.server.updateSettings({ maxConcurrentStreams: 1 });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    // The warm-up's answer comes after the upstream's SETTINGS: the proxy knows the limit now.
+    assert.equal(text(await readAll(session.request({ ':method': 'POST', ':path': '/warm' }).end('w'))), '/warm got 1 bytes');
+    const hold = session.request({ ':path': '/hold' });
+    const held = readAll(hold);
+    await new Promise((r) => hold.once('data', r));
+    const upload = session.request({ ':method': 'POST', ':path': '/upload', 'content-type': 'text/plain' });
+    const done = readAll(upload);
+    upload.write('first piece, ');
+    upload.write('second piece, ');
+    upload.end('last piece');
+    assert.equal(text(await done), '/upload got 37 bytes');
+    assert.deepEqual(uploads, ['w', 'first piece, second piece, last piece']);
+    assert.equal(sessions.size, 2, 'the upload went on a second upstream connection');
+    release!();
+    assert.equal(text(await held), 'held released');
+    const recs = await p.waitFor(3);
+    assert.deepEqual(counts(p), { raw: 3, node: 0 });
+    const u = byPath(recs, '/upload')!;
+    assert.equal(u.request!.body!.text, 'first piece, second piece, last piece');
+    assert.equal(u.response!.body!.text, '/upload got 37 bytes');
+    assert.equal(u.error, null);
+    assert.equal(byPath(recs, '/hold')!.error, null);
+  } finally {
+    release?.();
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+
+test('upstream graceful GOAWAY mid-run: later requests on the same client session succeed on a new upstream connection', T, async () => {
   const sessions = new Set<http2.Http2Session>();
   let served = 0;
   const up = await startH2Upstream((stream, headers) => {

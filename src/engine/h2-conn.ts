@@ -243,6 +243,7 @@ export class H2Connection {
   private unackedConn = 0;
   peerInitialWindow = 65_535;
   private peerMaxFrame = DEFAULT_MAX_FRAME;
+  /** The peer's MAX_CONCURRENT_STREAMS (unlimited until its SETTINGS say otherwise, RFC 9113 6.5.2). */
   peerMaxStreams = Number.MAX_SAFE_INTEGER;
   private nextId = 1;
   private lastPeerId = 0;
@@ -289,7 +290,10 @@ export class H2Connection {
 
   /** Room for one more stream of ours (client role). */
   canOpen(): boolean {
-    return !this.dead && !this.goawayReceived && !this.goawaySent && this.streams.size < this.peerMaxStreams && this.nextId < 0x7fffffff;
+    // One stream before the peer's SETTINGS (a first request is not held up); more only once its
+    // MAX_CONCURRENT_STREAMS is known, so none is opened just to be refused.
+    const limit = this.sawSettings ? this.peerMaxStreams : 1;
+    return !this.dead && !this.goawayReceived && !this.goawaySent && this.streams.size < limit && this.nextId < 0x7fffffff;
   }
 
   /** A new stream of ours (client role) with its request head sent. */

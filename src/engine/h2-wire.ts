@@ -27,67 +27,139 @@ interface UpstreamConn {
   unclaimedConnectMs?: number;
 }
 
-interface Acquired {
-  up: UpstreamConn;
-  /** Connect time of a connection made for this stream. */
-  connectMs?: number;
+/** A stream waiting for a slot on an upstream connection; called synchronously when one is free. */
+export interface SlotWaiter {
+  ready(up: UpstreamConn, connectMs: number | undefined): void;
+  fail(err: NodeJS.ErrnoException): void;
+  /** The client stream went away meanwhile: skip it. */
+  gone(): boolean;
 }
 
-/** Pooled raw h2 connections to upstreams, per origin; a new one when all are full. */
+/** Upstream connections per origin at most; past that, streams wait for a free slot. */
+const MAX_CONNECTIONS_PER_ORIGIN = 8;
+
+/**
+ * Pooled raw h2 connections to upstreams, per origin. A stream takes a free slot at once; when
+ * every connection is at the upstream's MAX_CONCURRENT_STREAMS it waits for one (or a new
+ * connection, up to MAX_CONNECTIONS_PER_ORIGIN), in order. Slots are handed out synchronously so
+ * the stream is open before the next waiter looks.
+ */
 export class H2WirePool {
   private readonly conns = new Map<string, UpstreamConn[]>();
-  private readonly pending = new Map<string, Promise<UpstreamConn>>();
+  private readonly connecting = new Map<string, number>();
+  private readonly waiters = new Map<string, SlotWaiter[]>();
+  private readonly probes = new Map<string, Promise<void>>();
+  /** Whether each origin is TLS (h2) or plain (h2c), for connections opened from serveWaiters. */
+  private readonly tlsOf = new Map<string, boolean>();
 
   constructor(
     private readonly connector: UpstreamConnector,
     private readonly origins: H2UpstreamPool,
   ) {}
 
-  /** A live connection with a free stream slot, without a promise. */
+  /** A live connection with a free stream slot, if there is one now. */
   ready(target: UpstreamTarget): UpstreamConn | undefined {
     const list = this.conns.get(`${target.host}:${target.port}`);
     if (list) for (const u of list) if (u.conn.canOpen()) return u;
     return undefined;
   }
 
-  acquire(target: UpstreamTarget): Promise<Acquired> {
+  /** `w.ready` once a slot is free (maybe now), or `w.fail` when no connection can be made. */
+  request(target: UpstreamTarget, w: SlotWaiter): void {
     const key = `${target.host}:${target.port}`;
-    const p = this.pending.get(key);
-    if (p) return p.then((up) => (up.conn.canOpen() ? { up } : this.acquire(target)));
-    const t0 = performance.now();
-    const started = this.connect(target, key);
-    this.pending.set(key, started);
-    const clear = () => this.pending.delete(key);
-    started.then(clear, clear);
-    return started.then((up) => ({ up, connectMs: Math.round((performance.now() - t0) * 1000) / 1000 }));
+    const queue = this.waiters.get(key);
+    if (!queue?.length) {
+      const up = this.ready(target);
+      if (up) {
+        const ms = up.unclaimedConnectMs;
+        up.unclaimedConnectMs = undefined;
+        return w.ready(up, ms);
+      }
+    }
+    if (queue) queue.push(w);
+    else this.waiters.set(key, [w]);
+    const open = (this.conns.get(key)?.length ?? 0) + (this.connecting.get(key) ?? 0);
+    if (!this.connecting.get(key) && open < MAX_CONNECTIONS_PER_ORIGIN) this.connect(target, key).catch(() => {});
   }
 
   /** Connect ahead of any stream (the client's first request will use this connection). */
   probe(target: UpstreamTarget): Promise<void> {
-    return this.acquire(target).then((a) => {
-      a.up.unclaimedConnectMs = a.connectMs;
-    });
+    const key = `${target.host}:${target.port}`;
+    const p = this.probes.get(key) ?? this.connect(target, key).then(() => {});
+    this.probes.set(key, p);
+    const clear = () => this.probes.delete(key);
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** Hand free slots of the origin's connections to waiters, in order. */
+  private serveWaiters(key: string): void {
+    const queue = this.waiters.get(key);
+    const list = this.conns.get(key);
+    if (!queue || !list) return;
+    while (queue.length) {
+      if (queue[0]!.gone()) {
+        queue.shift();
+        continue;
+      }
+      const up = list.find((u) => u.conn.canOpen());
+      if (!up) break;
+      const ms = up.unclaimedConnectMs;
+      up.unclaimedConnectMs = undefined;
+      queue.shift()!.ready(up, ms);
+    }
+    if (!queue.length) return void this.waiters.delete(key);
+    // Every connection is full: one more, up to the cap (past it, wait for a slot).
+    if (!this.connecting.get(key) && list.length < MAX_CONNECTIONS_PER_ORIGIN) {
+      const [host, port] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+      this.connect({ host, port, tls: this.tlsOf.get(key) ?? true }, key).catch(() => {});
+    }
+  }
+
+  private failWaiters(key: string, err: NodeJS.ErrnoException): void {
+    // Other connections may still serve them; only when there are none do they fail.
+    if (this.conns.get(key)?.length || this.connecting.get(key)) return;
+    const queue = this.waiters.get(key) ?? [];
+    this.waiters.delete(key);
+    for (const w of queue) if (!w.gone()) w.fail(err);
   }
 
   private async connect(target: UpstreamTarget, key: string): Promise<UpstreamConn> {
-    const socket = await this.connector.connect!(target, target.tls ? ['h2', 'http/1.1'] : undefined);
-    if (target.tls && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
-      socket.destroy();
-      this.origins.noteAlpn(target, false);
-      throw Object.assign(new Error(`the origin no longer offers HTTP/2 (ALPN ${(socket as tls.TLSSocket).alpnProtocol || 'none'}); later connections use HTTP/1.1`), { code: 'H2_NOT_OFFERED' });
+    this.tlsOf.set(key, target.tls);
+    this.connecting.set(key, (this.connecting.get(key) ?? 0) + 1);
+    const t0 = performance.now();
+    let socket: net.Socket;
+    try {
+      socket = await this.connector.connect!(target, target.tls ? ['h2', 'http/1.1'] : undefined);
+      if (target.tls && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
+        socket.destroy();
+        this.origins.noteAlpn(target, false);
+        throw Object.assign(new Error(`the origin no longer offers HTTP/2 (ALPN ${(socket as tls.TLSSocket).alpnProtocol || 'none'}); later connections use HTTP/1.1`), { code: 'H2_NOT_OFFERED' });
+      }
+    } catch (e) {
+      this.connecting.set(key, this.connecting.get(key)! - 1);
+      this.failWaiters(key, e as NodeJS.ErrnoException);
+      throw e;
     }
-    const up: UpstreamConn = { conn: undefined as unknown as H2Connection, ip: socket.remoteAddress };
+    this.connecting.set(key, this.connecting.get(key)! - 1);
+    const up: UpstreamConn = { conn: undefined as unknown as H2Connection, ip: socket.remoteAddress, unclaimedConnectMs: Math.round((performance.now() - t0) * 1000) / 1000 };
     const drop = () => {
       const list = this.conns.get(key);
       const i = list?.indexOf(up) ?? -1;
       if (i >= 0) list!.splice(i, 1);
       if (list && !list.length) this.conns.delete(key);
+      // Streams still waiting go to another connection, or a new one.
+      if (this.waiters.get(key)?.length) {
+        if (this.ready(target)) this.serveWaiters(key);
+        else if (!this.connecting.get(key)) this.connect(target, key).catch(() => {});
+      }
     };
     up.conn = new H2Connection(socket, {
       role: 'client',
       onError: (err) => (up.lastError ??= err),
       onGoaway: drop,
       onClose: drop,
+      onCapacity: () => this.serveWaiters(key),
     });
     socket.on('error', (e: Error) => (up.lastError ??= e));
     socket.setTimeout(IDLE_MS, () => {
@@ -98,6 +170,7 @@ export class H2WirePool {
     const list = this.conns.get(key);
     if (list) list.push(up);
     else this.conns.set(key, [up]);
+    this.serveWaiters(key);
     return up;
   }
 
@@ -289,8 +362,16 @@ function plainResponse(cs: H2Stream, status: number, text: string): void {
 }
 
 /** One client stream relayed to one upstream stream, events emitted along the way. */
-class WireExchange {
+class WireExchange implements SlotWaiter {
   private started = false;
+  private requestEndEmitted = false;
+  /** Request DATA went upstream (a refused stream can then no longer be retried). */
+  private bodySent = false;
+  /** The client's request ended (END_STREAM or trailers) after the upstream stream opened. */
+  private clientEnded = false;
+  /** Request trailers that went upstream (sent again if a refused stream is retried). */
+  private trailersSent: string[] | undefined;
+  private retries = 0;
   private done = false;
   private responded = false;
   private upstreamEnded = false;
@@ -318,20 +399,22 @@ class WireExchange {
     cs.onData = (chunk, end) => this.requestData(chunk, end);
     cs.onTrailers = (flat) => this.requestTrailers(flat);
     cs.onClose = (reset) => this.clientClosed(reset);
-    const ready = this.info.pool.ready(this.route.target);
-    if (ready) {
-      const ms = ready.unclaimedConnectMs;
-      ready.unclaimedConnectMs = undefined;
-      return this.open(ready, ms);
-    }
+    // Request bytes that come before the upstream stream is open wait here (not credited).
     this.early = [];
-    this.info.pool.acquire(this.route.target).then(
-      (a) => {
-        if (this.done || cs.closed) return;
-        this.open(a.up, a.connectMs);
-      },
-      (err: NodeJS.ErrnoException) => this.failBeforeResponse(err.code === 'H2_NOT_OFFERED' ? { phase: 'protocol', code: err.code, message: err.message } : upstreamFailure(err, false)),
-    );
+    this.info.pool.request(this.route.target, this);
+  }
+
+  // SlotWaiter: the pool calls these synchronously.
+  ready(up: UpstreamConn, connectMs: number | undefined): void {
+    this.open(up, connectMs);
+  }
+
+  fail(err: NodeJS.ErrnoException): void {
+    this.failBeforeResponse(err.code === 'H2_NOT_OFFERED' ? { phase: 'protocol', code: err.code, message: err.message } : upstreamFailure(err, false));
+  }
+
+  gone(): boolean {
+    return this.done || this.cs.closed;
   }
 
   private begin(): void {
@@ -350,7 +433,7 @@ class WireExchange {
     forwardable(head.regular, flat);
     const early = this.early;
     this.early = undefined;
-    const earlyEnd = this.earlyEndAt !== undefined;
+    const earlyEnd = this.earlyEndAt !== undefined || this.clientEnded;
     const endNow = this.endStream || (earlyEnd && !early?.length && !this.earlyTrailers);
     const us = up.conn.open(flat, endNow);
     this.us = us;
@@ -364,16 +447,23 @@ class WireExchange {
     this.cs.onSent = (n) => us.consumed(n);
     if (early) for (let i = 0; i < early.length; i++) us.sendData(early[i]!.chunk, earlyEnd && !this.earlyTrailers && i === early.length - 1);
     if (this.earlyTrailers) us.sendTrailers(this.earlyTrailers);
+    if (early?.length) this.bodySent = true;
     this.begin();
-    if (this.endStream) emitLater(this.info.proxy, 'request-end', ex, since(ex));
+    if (this.endStream) this.requestEnd(since(ex));
     else this.emitEarly(early);
+  }
+
+  private requestEnd(t: number): void {
+    if (this.requestEndEmitted) return;
+    this.requestEndEmitted = true;
+    emitLater(this.info.proxy, 'request-end', this.ex, t);
   }
 
   /** Request events that waited for `start` (the body came before the upstream was ready). */
   private emitEarly(early: Array<{ chunk: Buffer; t: number }> | undefined): void {
     const { ex, info } = this;
     if (early) for (const e of early) emitLater(info.proxy, 'request-chunk', ex, e.chunk, e.t);
-    if (this.earlyEndAt !== undefined) emitLater(info.proxy, 'request-end', ex, this.earlyEndAt);
+    if (this.earlyEndAt !== undefined) this.requestEnd(this.earlyEndAt);
   }
 
   private requestData(chunk: Buffer, end: boolean): void {
@@ -384,9 +474,16 @@ class WireExchange {
       if (end) this.earlyEndAt = t;
       return;
     }
+    // Events are queued before the send: a send that ends the exchange queues its `end`.
+    if (chunk.length) {
+      this.bodySent = true;
+      emitLater(this.info.proxy, 'request-chunk', ex, chunk, t);
+    }
+    if (end) {
+      this.clientEnded = true;
+      this.requestEnd(since(ex));
+    }
     us.sendData(chunk, end);
-    if (chunk.length) emitLater(this.info.proxy, 'request-chunk', ex, chunk, t);
-    if (end) emitLater(this.info.proxy, 'request-end', ex, since(ex));
   }
 
   private requestTrailers(flat: string[]): void {
@@ -397,8 +494,10 @@ class WireExchange {
       this.earlyEndAt = since(this.ex);
       return;
     }
+    this.clientEnded = true;
+    this.trailersSent = fwd;
+    this.requestEnd(since(this.ex));
     this.us.sendTrailers(fwd);
-    emitLater(this.info.proxy, 'request-end', this.ex, since(this.ex));
   }
 
   private responseHead(flat: string[], end: boolean): void {
@@ -419,8 +518,9 @@ class WireExchange {
       this.upstreamEnded = true;
       ex.timing.totalMs = t;
     }
-    cs.sendHeaders(out, end);
+    // Queued before the send, which may end the exchange (and queue `end`).
     emitLater(this.info.proxy, 'response-head', ex, { status, httpVersion: '2', headers: regular }, t);
+    cs.sendHeaders(out, end);
   }
 
   private responseData(chunk: Buffer, end: boolean): void {
@@ -430,8 +530,8 @@ class WireExchange {
       this.upstreamEnded = true;
       ex.timing.totalMs = t;
     }
-    cs.sendData(chunk, end);
     if (chunk.length) emitLater(this.info.proxy, 'response-chunk', ex, chunk, t);
+    cs.sendData(chunk, end);
   }
 
   private responseTrailers(flat: string[]): void {
@@ -476,16 +576,18 @@ class WireExchange {
       if (this.upstreamEnded && this.responded) this.finish(null);
       return;
     }
-    this.us?.reset(H2_ERROR.CANCEL);
     const name = h2ErrorName(reset.code);
     if (reset.by === 'local') {
       // Our own resets come after finish(); this one is the connection's: the client broke the stream.
-      return this.finish({ phase: 'protocol', code: `RST_STREAM ${name}`, message: `the client broke HTTP/2 on this stream (${name}); stream reset` });
+      this.finish({ phase: 'protocol', code: `RST_STREAM ${name}`, message: `the client broke HTTP/2 on this stream (${name}); stream reset` });
+    } else {
+      // The client reset the stream (or its connection went) before the response ended.
+      const code = reset.by === 'peer' ? `RST_STREAM ${name}` : reset.by === 'goaway' ? `GOAWAY/${name}` : 'CONNECTION_CLOSED';
+      const message = reset.by === 'peer' ? 'client cancelled the stream before the response ended' : 'the client connection closed before the response ended';
+      this.finish({ phase: 'client-abort', code, message });
     }
-    // The client reset the stream (or its connection went) before the response ended.
-    const code = reset.by === 'peer' ? `RST_STREAM ${name}` : reset.by === 'goaway' ? `GOAWAY/${name}` : 'CONNECTION_CLOSED';
-    const message = reset.by === 'peer' ? 'client cancelled the stream before the response ended' : 'the client connection closed before the response ended';
-    this.finish({ phase: 'client-abort', code, message });
+    // After finish(): the upstream's close must not record this as its own reset.
+    this.us?.reset(H2_ERROR.CANCEL);
   }
 
   private upstreamClosed(reset: StreamReset | undefined): void {
@@ -493,6 +595,15 @@ class WireExchange {
     // Clean on the upstream side: finished once the client's stream has it all (clientClosed).
     if (!reset) return void (this.cs.closed && this.finish(null));
     const { cs } = this;
+    if (reset.code === H2_ERROR.REFUSED_STREAM && reset.by !== 'local' && !this.responded && !this.bodySent && this.retries < 3 && !cs.closed) {
+      // The upstream did not process it (RFC 9113 8.7): safe to send again, on a free slot.
+      this.retries++;
+      this.us = undefined;
+      this.cs.onSent = undefined;
+      this.early = [];
+      this.earlyTrailers = this.trailersSent;
+      return this.info.pool.request(this.route.target, this);
+    }
     if (reset.by === 'peer' && reset.code === H2_ERROR.NO_ERROR && this.responded) {
       // RST_STREAM(NO_ERROR) after the response head ends it: Node's own servers end responses
       // this way (all DATA, then the reset instead of END_STREAM), and Node's client takes it

@@ -767,3 +767,176 @@ test('upstream graceful GOAWAY mid-run: later requests on the same client sessio
     await up.close();
   }
 });
+
+test('a final DATA frame carrying both bytes and END_STREAM: those bytes are in the record (Node\'s stream.end(body))', T, async () => {
+  const up = await startH2Upstream((stream, headers) => {
+    stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+    // One DATA frame: "hello <path>" with END_STREAM.
+    stream.end(`hello ${headers[':path']}`);
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    for (const path of ['/one', '/two']) assert.equal(text(await readAll(session.request({ ':path': path }))), `hello ${path}`);
+    const recs = await p.waitFor(2);
+    assert.deepEqual(counts(p), { raw: 2, node: 0 });
+    for (const path of ['/one', '/two']) {
+      const r = byPath(recs, path)!;
+      assert.equal(r.error, null);
+      assert.deepEqual(r.response!.chunks!.map((c) => c[1]), [`hello ${path}`.length], `${path}: recorded chunks`);
+      assert.equal(r.response!.body?.text, `hello ${path}`);
+    }
+  } finally {
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+
+test('a headers-only response (204, END_STREAM on HEADERS): the record keeps the response head', T, async () => {
+  const up = await startH2Upstream((stream) => {
+    stream.respond({ ':status': 204, 'x-upstream': 'yes' }, { endStream: true });
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const res = await readAll(session.request({ ':method': 'DELETE', ':path': '/thing/1' }));
+    assert.equal(res.headers[':status'], 204);
+    assert.equal(res.headers['x-upstream'], 'yes');
+    const [rec] = await p.waitFor(1);
+    assert.deepEqual(counts(p), { raw: 1, node: 0 });
+    assert.equal(rec!.error, null);
+    assert.equal(rec!.response?.status, 204, `record: ${JSON.stringify(rec)}`);
+    assert.equal(headerValue(rec!.response!.headers, 'x-upstream'), 'yes');
+  } finally {
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+
+test('a HEAD request (response HEADERS with END_STREAM): the record keeps status and content-length', T, async () => {
+  const up = await startH2Upstream((stream) => {
+    stream.respond({ ':status': 200, 'content-length': '1234', 'content-type': 'application/json' }, { endStream: true });
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const res = await readAll(session.request({ ':method': 'HEAD', ':path': '/v1/models' }));
+    assert.equal(res.headers[':status'], 200);
+    assert.equal(res.headers['content-length'], '1234');
+    const [rec] = await p.waitFor(1);
+    assert.equal(rec!.request!.method, 'HEAD');
+    assert.equal(rec!.response?.status, 200, `record: ${JSON.stringify(rec)}`);
+    assert.equal(headerValue(rec!.response!.headers, 'content-length'), '1234');
+  } finally {
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+
+test('client cancel mid-response: the upstream stream is cancelled, the record is client-abort RST_STREAM CANCEL, the session still works', T, async () => {
+  let upstreamCancel: Promise<{ aborted: boolean; rstCode: number }> | undefined;
+  const up = await startH2Upstream((stream, headers) => {
+    stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+    if (headers[':path'] !== '/stream') return void stream.end('data: next\n\n');
+    let aborted = false;
+    stream.on('aborted', () => (aborted = true));
+    upstreamCancel = new Promise((resolve) => stream.on('close', () => resolve({ aborted, rstCode: stream.rstCode ?? -1 })));
+    stream.write('data: first\n\n');
+    const timer = setInterval(() => {
+      if (!stream.destroyed) stream.write('data: more\n\n');
+    }, 20);
+    stream.on('close', () => clearInterval(timer));
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const req = session.request({ ':path': '/stream' });
+    req.on('error', () => {});
+    const first = await new Promise<string>((resolve) => req.once('data', (d: Buffer) => resolve(d.toString())));
+    assert.equal(first, 'data: first\n\n');
+    req.close(http2.constants.NGHTTP2_CANCEL);
+    const cancel = await upstreamCancel!;
+    assert.equal(cancel.rstCode, http2.constants.NGHTTP2_CANCEL);
+    const next = await readAll(session.request({ ':path': '/next' }));
+    assert.equal(text(next), 'data: next\n\n');
+    const recs = await p.waitFor(2);
+    assert.deepEqual(counts(p), { raw: 2, node: 0 });
+    const aborted = byPath(recs, '/stream')!;
+    assert.equal(aborted.error?.phase, 'client-abort');
+    assert.equal(aborted.error?.code, 'RST_STREAM CANCEL');
+    assert.match(aborted.response!.body!.text!, /^data: first\n\n/);
+    assert.equal(byPath(recs, '/next')!.error, null);
+  } finally {
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+
+test('client connection dropped mid-response: the record is client-abort CONNECTION_CLOSED and the upstream stream is cancelled', T, async () => {
+  let upstreamClosed: Promise<number> | undefined;
+  const up = await startH2Upstream((stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+    upstreamClosed = new Promise((resolve) => stream.on('close', () => resolve(stream.rstCode ?? -1)));
+    stream.write('data: first\n\n');
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const req = session.request({ ':path': '/dropped' });
+    req.on('error', () => {});
+    await new Promise((r) => req.once('data', r));
+    session.destroy();
+    assert.equal(await upstreamClosed!, http2.constants.NGHTTP2_CANCEL);
+    const [rec] = await p.waitFor(1);
+    assert.deepEqual(counts(p), { raw: 1, node: 0 });
+    assert.equal(rec!.response!.body!.text, 'data: first\n\n');
+    assert.deepEqual([rec!.error?.phase, rec!.error?.code], ['client-abort', 'CONNECTION_CLOSED'], JSON.stringify(rec!.error));
+  } finally {
+    session.destroy();
+    await p.close();
+    await up.close();
+  }
+});
+
+test('100 concurrent client streams to an upstream allowing 10 per connection: all succeed with the right bodies', T, async () => {
+  const active = new Map<http2.Http2Session, number>();
+  let maxPerSession = 0;
+  const up = await startH2Upstream((stream, headers) => {
+    const sess = stream.session!;
+    const n = (active.get(sess) ?? 0) + 1;
+    active.set(sess, n);
+    maxPerSession = Math.max(maxPerSession, n);
+    stream.on('close', () => active.set(sess, active.get(sess)! - 1));
+    setTimeout(() => {
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      stream.end(`body of ${headers[':path']}`);
+    }, 50);
+  });
+  up.server.updateSettings({ maxConcurrentStreams: 10 });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => readAll(session.request({ ':path': `/n/${i}` }))));
+    results.forEach((r, i) => {
+      assert.equal(r.headers[':status'], 200, `stream ${i}`);
+      assert.equal(text(r), `body of /n/${i}`);
+    });
+    assert.ok(maxPerSession <= 10, `the upstream saw ${maxPerSession} streams at once on one connection`);
+    const recs = await p.waitFor(100);
+    assert.deepEqual(counts(p), { raw: 100, node: 0 });
+    for (let i = 0; i < 100; i++) {
+      const r = byPath(recs, `/n/${i}`)!;
+      assert.equal(r.response!.body!.text, `body of /n/${i}`);
+      assert.equal(r.error, null);
+    }
+  } finally {
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+

@@ -94,9 +94,13 @@ function isoTime(ms: number): string {
   return isoText;
 }
 
-export function newExchange(init: Omit<Exchange, 'id' | 'startedAt' | 't0' | 'timing'> & { timing?: RecordTiming }): Exchange {
-  const now = Date.now();
-  return { id: uuidv7(now), startedAt: isoTime(now), t0: performance.now(), timing: {}, ...init };
+/**
+ * `at` backdates the exchange to when its request arrived (wall clock ms, performance.now()),
+ * for an engine that forwards the request before it builds the exchange.
+ */
+export function newExchange(init: Omit<Exchange, 'id' | 'startedAt' | 't0' | 'timing'> & { timing?: RecordTiming }, at?: { wall: number; mono: number }): Exchange {
+  const now = at?.wall ?? Date.now();
+  return { id: uuidv7(now), startedAt: isoTime(now), t0: at?.mono ?? performance.now(), timing: {}, ...init };
 }
 
 /** An exchange's end with whichever trailers came (built key by key: a spread of two objects costs a hidden class each time). */

@@ -319,6 +319,16 @@ export class H2Connection {
     }
   }
 
+  /** The frame being handled is not the last of its read (more frames of it will follow). */
+  get midRead(): boolean {
+    return this.reader.more;
+  }
+
+  /** Write what is queued now instead of at the end of the turn (the last frame of a read). */
+  flushNow(): void {
+    if (this.out.length) this.flushOut();
+  }
+
   private readonly flushOut = (): void => {
     this.flushScheduled = false;
     const out = this.out;

@@ -81,6 +81,8 @@ export class FrameReader {
   private pending: Buffer | undefined;
   /** Our SETTINGS_MAX_FRAME_SIZE: a longer frame is a FRAME_SIZE_ERROR. */
   maxFrameSize = DEFAULT_MAX_FRAME;
+  /** While a frame is handled: more bytes of this read follow it (its writes can wait to batch). */
+  more = false;
 
   constructor(private readonly onFrame: FrameHandler) {}
 
@@ -99,6 +101,7 @@ export class FrameReader {
       const sid = buf.readUInt32BE(off + 5) & 0x7fffffff;
       const payload = buf.subarray(off + FRAME_HEADER, end);
       off = end;
+      this.more = end < buf.length;
       this.onFrame(type, flags, sid, payload);
     }
     if (off < buf.length) {

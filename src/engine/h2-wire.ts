@@ -252,6 +252,7 @@ function clientConnectionError(err: H2ConnectionError, info: FrontInfo): void {
  */
 let later: unknown[] = [];
 let drainQueued = false;
+let drainHopped = false;
 
 function emitLater(proxy: ProxyServer, name: string, a: unknown, b?: unknown, c?: unknown): void {
   later.push(proxy, name, a, b, c);
@@ -262,6 +263,12 @@ function emitLater(proxy: ProxyServer, name: string, a: unknown, b?: unknown, c?
 }
 
 function drainLater(): void {
+  // One more hop: flushes queued after the first event of this turn run first.
+  if (!drainHopped) {
+    drainHopped = true;
+    return void RESOLVED.then(drainLater);
+  }
+  drainHopped = false;
   const batch = later;
   later = [];
   drainQueued = false;
@@ -346,14 +353,7 @@ function startExchange(cs: H2Stream, flat: string[], endStream: boolean, info: F
     return plainResponse(cs, e instanceof RouteError ? e.status : 400, `agenttap: ${(e as Error).message}\n`);
   }
   proxy.http2Counts.raw++;
-  const ex = newExchange({
-    kind: 'http',
-    mode: route.mode,
-    client: info.client,
-    server: route.server,
-    request: { method: head.method, url: route.url, httpVersion: '2', headers: head.regular },
-  });
-  new WireExchange(ex, cs, head, endStream, route, info).run();
+  new WireExchange(cs, head, endStream, route, info).run();
 }
 
 function plainResponse(cs: H2Stream, status: number, text: string): void {
@@ -384,9 +384,14 @@ class WireExchange implements SlotWaiter {
   private earlyTrailers: string[] | undefined;
   private clientTrailers?: HeaderList;
   private upstreamTrailers?: HeaderList;
+  /**
+   * Built once the request went upstream (or has to wait): the id, timestamps and record
+   * objects are bookkeeping, kept off the request's path. Backdated to its arrival.
+   */
+  private ex!: Exchange;
+  private readonly arrived = { wall: Date.now(), mono: performance.now() };
 
   constructor(
-    private readonly ex: Exchange,
     private readonly cs: H2Stream,
     private readonly head: RequestHead,
     private readonly endStream: boolean,
@@ -402,6 +407,14 @@ class WireExchange implements SlotWaiter {
     // Request bytes that come before the upstream stream is open wait here (not credited).
     this.early = [];
     this.info.pool.request(this.route.target, this);
+    this.exchange();
+  }
+
+  private exchange(): Exchange {
+    if (this.ex) return this.ex;
+    const { route, head } = this;
+    this.ex = newExchange({ kind: 'http', mode: route.mode, client: this.info.client, server: route.server, request: { method: head.method, url: route.url, httpVersion: '2', headers: head.regular } }, this.arrived);
+    return this.ex;
   }
 
   // SlotWaiter: the pool calls these synchronously.
@@ -420,15 +433,12 @@ class WireExchange implements SlotWaiter {
   private begin(): void {
     if (this.started) return;
     this.started = true;
-    emitLater(this.info.proxy, 'start', this.ex);
+    emitLater(this.info.proxy, 'start', this.exchange());
   }
 
   private open(up: UpstreamConn, connectMs: number | undefined): void {
-    const { ex, route, head } = this;
+    const { route, head } = this;
     this.up = up;
-    ex.server.alpn = 'h2';
-    ex.server.ip = up.ip;
-    if (connectMs !== undefined) ex.timing.connectMs = connectMs;
     const flat = [':method', head.method, ':scheme', route.target.tls ? 'https' : 'http', ':authority', route.hostHeader ?? head.authority, ':path', route.path];
     forwardable(head.regular, flat);
     const early = this.early;
@@ -436,6 +446,12 @@ class WireExchange implements SlotWaiter {
     const earlyEnd = this.earlyEndAt !== undefined || this.clientEnded;
     const endNow = this.endStream || (earlyEnd && !early?.length && !this.earlyTrailers);
     const us = up.conn.open(flat, endNow);
+    // The last frame of the client's read: the request goes now, the bookkeeping after it.
+    if (!this.cs.conn.midRead) up.conn.flushNow();
+    const ex = this.exchange();
+    ex.server.alpn = 'h2';
+    ex.server.ip = up.ip;
+    if (connectMs !== undefined) ex.timing.connectMs = connectMs;
     this.us = us;
     us.onHeaders = (h, end) => this.responseHead(h, end);
     us.onData = (chunk, end) => this.responseData(chunk, end);
@@ -521,6 +537,7 @@ class WireExchange implements SlotWaiter {
     // Queued before the send, which may end the exchange (and queue `end`).
     emitLater(this.info.proxy, 'response-head', ex, { status, httpVersion: '2', headers: regular }, t);
     cs.sendHeaders(out, end);
+    if (end && !this.us!.conn.midRead) cs.conn.flushNow();
   }
 
   private responseData(chunk: Buffer, end: boolean): void {
@@ -532,6 +549,8 @@ class WireExchange implements SlotWaiter {
     }
     if (chunk.length) emitLater(this.info.proxy, 'response-chunk', ex, chunk, t);
     cs.sendData(chunk, end);
+    // The response's last frame, at the end of a read: to the client now, bookkeeping after.
+    if (end && !this.us!.conn.midRead) cs.conn.flushNow();
   }
 
   private responseTrailers(flat: string[]): void {
@@ -543,6 +562,7 @@ class WireExchange implements SlotWaiter {
 
   private finish(error: RecordError | null): void {
     if (this.done) return;
+    this.exchange();
     this.begin();
     this.done = true;
     this.ex.timing.totalMs ??= since(this.ex);
@@ -553,6 +573,7 @@ class WireExchange implements SlotWaiter {
 
   private failBeforeResponse(error: RecordError): void {
     if (this.done) return;
+    this.exchange();
     if (!this.started) {
       // The record keeps what the client tried to send.
       this.begin();

@@ -3,15 +3,12 @@
 // agenttap so the sequential-latency ratios can be read against what one more hop costs here.
 import net from 'node:net';
 import tls from 'node:tls';
+import { pipeBothWays } from './relay-pipe.js';
 
 const { port, caPem } = JSON.parse(process.argv[2]!) as { port: number; caPem: string };
 const server = net.createServer({ noDelay: true }, (client) => {
   const up = tls.connect({ host: '127.0.0.1', port, ca: [caPem] });
-  up.setNoDelay(true);
-  client.pipe(up);
-  up.pipe(client);
-  client.on('error', () => up.destroy());
-  up.on('error', () => client.destroy());
+  pipeBothWays(client, up);
 });
 server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as net.AddressInfo).port }));
 process.on('message', () => process.exit(0));

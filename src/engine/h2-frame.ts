@@ -112,28 +112,25 @@ export class FrameReader {
   }
 }
 
+function writeHeader(b: Buffer, length: number, type: number, flags: number, streamId: number): Buffer {
+  b[0] = length >>> 16;
+  b[1] = (length >>> 8) & 0xff;
+  b[2] = length & 0xff;
+  b[3] = type;
+  b[4] = flags;
+  b.writeUInt32BE(streamId >>> 0, 5);
+  return b;
+}
+
 /** The 9-byte header of a frame. */
 export function frameHeader(length: number, type: number, flags: number, streamId: number): Buffer {
-  const h = Buffer.allocUnsafe(FRAME_HEADER);
-  h[0] = length >>> 16;
-  h[1] = (length >>> 8) & 0xff;
-  h[2] = length & 0xff;
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(streamId >>> 0, 5);
-  return h;
+  return writeHeader(Buffer.allocUnsafe(FRAME_HEADER), length, type, flags, streamId);
 }
 
 /** A whole frame in one buffer (header + payload). */
 export function frame(type: number, flags: number, streamId: number, payload?: Uint8Array): Buffer {
   const len = payload?.length ?? 0;
-  const b = Buffer.allocUnsafe(FRAME_HEADER + len);
-  b[0] = len >>> 16;
-  b[1] = (len >>> 8) & 0xff;
-  b[2] = len & 0xff;
-  b[3] = type;
-  b[4] = flags;
-  b.writeUInt32BE(streamId >>> 0, 5);
+  const b = writeHeader(Buffer.allocUnsafe(FRAME_HEADER + len), len, type, flags, streamId);
   if (payload && len) b.set(payload, FRAME_HEADER);
   return b;
 }

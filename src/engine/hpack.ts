@@ -235,28 +235,17 @@ export interface HpackDecoderOptions {
  * all blocks of the connection, so after any HpackError the decoder is unusable: every later
  * decode() throws too, and the connection must end with COMPRESSION_ERROR.
  */
-export class HpackDecoder {
-  private readonly maxTableSize: number;
-  private readonly maxHeaderListSize: number;
-  /** The table size the peer's encoder has set (<= maxTableSize). */
-  private tableSize: number;
-  private used = 0;
-  // Dynamic table as a ring: newest entry at slot head - 1, oldest at head - count (mod capacity).
-  private names: string[] = new Array<string>(32).fill('');
-  private values: string[] = new Array<string>(32).fill('');
-  private mask = 31;
-  private head = 0;
-  private count = 0;
-  private pos = 0;
-  private huffOut: Buffer = Buffer.allocUnsafe(256);
-  private failure: string | undefined;
-  private readonly neverIndexedNames: string[] = [];
-
-  constructor(opts?: HpackDecoderOptions) {
-    this.maxTableSize = checkSize(opts?.maxTableSize ?? DEFAULT_TABLE_SIZE, 'maxTableSize');
-    this.maxHeaderListSize = checkSize(opts?.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE, 'maxHeaderListSize');
-    this.tableSize = this.maxTableSize;
-  }
+/**
+ * A dynamic table as a ring: newest entry at slot head - 1, oldest at head - count (mod
+ * capacity), growing by doubling. Encoder and decoder keep the same table, each with its own index.
+ */
+abstract class EntryRing {
+  protected used = 0;
+  protected names: string[] = new Array<string>(32).fill('');
+  protected values: string[] = new Array<string>(32).fill('');
+  protected mask = 31;
+  protected head = 0;
+  protected count = 0;
 
   /** Entries in the dynamic table, newest first, as [name, value] pairs (for tests and inspection). */
   dynamicTable(): [string, string][] {
@@ -266,6 +255,54 @@ export class HpackDecoder {
       out.push([this.names[slot]!, this.values[slot]!]);
     }
     return out;
+  }
+
+  /** Adds the newest entry (room already made by evicting). */
+  protected pushEntry(name: string, value: string, size: number): void {
+    if (this.count > this.mask) this.grow();
+    this.names[this.head] = name;
+    this.values[this.head] = value;
+    this.head = (this.head + 1) & this.mask;
+    this.count++;
+    this.used += size;
+  }
+
+  /** The oldest entry's slot. */
+  protected oldestSlot(): number {
+    return (this.head - this.count) & this.mask;
+  }
+
+  private grow(): void {
+    const cap = (this.mask + 1) * 2;
+    const names = new Array<string>(cap).fill('');
+    const values = new Array<string>(cap).fill('');
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.head - this.count + i) & this.mask;
+      names[i] = this.names[slot]!;
+      values[i] = this.values[slot]!;
+    }
+    this.names = names;
+    this.values = values;
+    this.mask = cap - 1;
+    this.head = this.count & this.mask;
+  }
+}
+
+export class HpackDecoder extends EntryRing {
+  private readonly maxTableSize: number;
+  private readonly maxHeaderListSize: number;
+  /** The table size the peer's encoder has set (<= maxTableSize). */
+  private tableSize: number;
+  private pos = 0;
+  private huffOut: Buffer = Buffer.allocUnsafe(256);
+  private failure: string | undefined;
+  private readonly neverIndexedNames: string[] = [];
+
+  constructor(opts?: HpackDecoderOptions) {
+    super();
+    this.maxTableSize = checkSize(opts?.maxTableSize ?? DEFAULT_TABLE_SIZE, 'maxTableSize');
+    this.maxHeaderListSize = checkSize(opts?.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE, 'maxHeaderListSize');
+    this.tableSize = this.maxTableSize;
   }
 
   /** Bytes the dynamic table holds, as RFC 7541 counts them (name + value + 32 per entry). */
@@ -451,38 +488,18 @@ export class HpackDecoder {
       return;
     }
     this.evictTo(this.tableSize - size);
-    if (this.count > this.mask) this.grow();
-    this.names[this.head] = name;
-    this.values[this.head] = value;
-    this.head = (this.head + 1) & this.mask;
-    this.count++;
-    this.used += size;
+    this.pushEntry(name, value, size);
   }
 
   /** Evicts oldest entries until the table holds at most `limit` bytes. */
   private evictTo(limit: number): void {
     while (this.used > limit) {
-      const slot = (this.head - this.count) & this.mask;
+      const slot = this.oldestSlot();
       this.used -= this.names[slot]!.length + this.values[slot]!.length + ENTRY_OVERHEAD;
       this.names[slot] = '';
       this.values[slot] = '';
       this.count--;
     }
-  }
-
-  private grow(): void {
-    const cap = (this.mask + 1) * 2;
-    const names = new Array<string>(cap).fill('');
-    const values = new Array<string>(cap).fill('');
-    for (let i = 0; i < this.count; i++) {
-      const slot = (this.head - this.count + i) & this.mask;
-      names[i] = this.names[slot]!;
-      values[i] = this.values[slot]!;
-    }
-    this.names = names;
-    this.values = values;
-    this.mask = cap - 1;
-    this.head = this.count & this.mask;
   }
 }
 
@@ -516,20 +533,14 @@ const NEVER_INDEXED: ReadonlySet<string> = new Set([
  *   already removes the repeats.
  * Header strings must be latin1 (one char per byte), names already lower-case.
  */
-export class HpackEncoder {
+export class HpackEncoder extends EntryRing {
   /** The table size in effect for the peer's decoder (after our last size update). */
   private tableSize = DEFAULT_TABLE_SIZE;
   /** Size changes not yet signalled: smallest since the last block, and final (-1: none). */
   private pendingMin = -1;
   private pendingFinal = -1;
-  private used = 0;
-  // Dynamic table as a ring (newest at head - 1). Entries are numbered by insertion order: the n-th
-  // insertion ever has id n, so the newest has id inserted - 1 and HPACK index 61 + inserted - id.
-  private names: string[] = new Array<string>(32).fill('');
-  private values: string[] = new Array<string>(32).fill('');
-  private mask = 31;
-  private head = 0;
-  private count = 0;
+  // Entries are numbered by insertion order: the n-th insertion ever has id n, so the newest has
+  // id inserted - 1 and HPACK index 61 + inserted - id.
   private inserted = 0;
   /** Dynamic entries by name: id of the newest with that name, and value → id of the newest with that value. */
   private readonly byName = new Map<string, NameEntries>();
@@ -551,16 +562,6 @@ export class HpackEncoder {
     if (this.pendingMin === this.tableSize && this.pendingFinal === this.tableSize) {
       this.pendingMin = this.pendingFinal = -1;
     }
-  }
-
-  /** Entries in the dynamic table, newest first, as [name, value] pairs (for tests and inspection). */
-  dynamicTable(): [string, string][] {
-    const out: [string, string][] = [];
-    for (let i = 1; i <= this.count; i++) {
-      const slot = (this.head - i) & this.mask;
-      out.push([this.names[slot]!, this.values[slot]!]);
-    }
-    return out;
   }
 
   /**
@@ -676,13 +677,8 @@ export class HpackEncoder {
 
   private insert(name: string, value: string, size: number, entries: NameEntries | undefined): void {
     this.evictTo(this.tableSize - size);
-    if (this.count > this.mask) this.grow();
     const id = this.inserted++;
-    this.names[this.head] = name;
-    this.values[this.head] = value;
-    this.head = (this.head + 1) & this.mask;
-    this.count++;
-    this.used += size;
+    this.pushEntry(name, value, size);
     // Eviction may have dropped the name's record (it held the name's only entry): look again.
     if (entries === undefined || this.byName.get(name) !== entries) {
       entries = { index: id, values: new Map() };
@@ -695,7 +691,7 @@ export class HpackEncoder {
   /** Evicts oldest entries until the table holds at most `limit` bytes; the maps forget them. */
   private evictTo(limit: number): void {
     while (this.used > limit) {
-      const slot = (this.head - this.count) & this.mask;
+      const slot = this.oldestSlot();
       const id = this.inserted - this.count;
       const name = this.names[slot]!;
       const value = this.values[slot]!;
@@ -708,21 +704,6 @@ export class HpackEncoder {
       this.names[slot] = this.values[slot] = '';
       this.count--;
     }
-  }
-
-  private grow(): void {
-    const cap = (this.mask + 1) * 2;
-    const names = new Array<string>(cap).fill('');
-    const values = new Array<string>(cap).fill('');
-    for (let i = 0; i < this.count; i++) {
-      const slot = (this.head - this.count + i) & this.mask;
-      names[i] = this.names[slot]!;
-      values[i] = this.values[slot]!;
-    }
-    this.names = names;
-    this.values = values;
-    this.mask = cap - 1;
-    this.head = this.count & this.mask;
   }
 }
 

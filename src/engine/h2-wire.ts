@@ -142,6 +142,8 @@ export class H2WirePool {
       throw e;
     }
     this.connecting.set(key, this.connecting.get(key)! - 1);
+    // Later clients of this origin come straight here, without a probe.
+    if (target.tls) this.origins.noteAlpn(target, true);
     const up: UpstreamConn = { conn: undefined as unknown as H2Connection, ip: socket.remoteAddress, unclaimedConnectMs: Math.round((performance.now() - t0) * 1000) / 1000 };
     const drop = () => {
       const list = this.conns.get(key);

@@ -117,6 +117,36 @@ test('path choice: curl --http2 to an h2 origin is served by the raw path; an h2
   }
 });
 
+test('clients of one origin share the pooled upstream connection: the first connection probes the origin, later ones reuse it', T, async () => {
+  const up = await startH2Upstream((stream, headers) => {
+    stream.respond({ ':status': 200 });
+    stream.end(`ok ${headers[':path']}`);
+  });
+  let upstreamConnections = 0;
+  up.server.on('session', () => upstreamConnections++);
+  const p = await startProtocolProxy();
+  try {
+    for (let i = 0; i < 3; i++) {
+      const s = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+      try {
+        assert.equal(text(await readAll(s.request({ ':path': `/client/${i}` }))), `ok /client/${i}`);
+      } finally {
+        await closeSession(s);
+      }
+    }
+    assert.equal(upstreamConnections, 1, 'three client connections, one upstream connection');
+    const recs = await p.waitFor(3);
+    assert.deepEqual(counts(p), { raw: 3, node: 0 });
+    // The connection was made for the first client (the probe): its first request carries the connect time.
+    const first = byPath(recs, '/client/0')!;
+    assert.ok(typeof first.timing?.connectMs === 'number' && first.timing.connectMs > 0, `connectMs ${first.timing?.connectMs}`);
+    assert.equal(byPath(recs, '/client/1')!.timing?.connectMs, undefined);
+  } finally {
+    await p.close();
+    await up.close();
+  }
+});
+
 test('Node http2 bidirectional echo on the raw path: each echo before the request ends; gRPC trailers both ways recorded', T, async () => {
   let upstreamSawTrailers: http2.IncomingHttpHeaders | undefined;
   const up = await startH2Upstream((stream) => {

@@ -255,6 +255,7 @@ export class H2Connection {
   private resetsInWindow = 0;
   goawaySent = false;
   goawayReceived = false;
+  peerEnded = false;
   dead = false;
   private readonly onFrame = (type: number, flags: number, sid: number, payload: Buffer) => this.frame(type, flags, sid, payload);
 
@@ -275,6 +276,8 @@ export class H2Connection {
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('drain', () => this.drained());
     socket.on('error', () => {});
+    // The peer closed its side: nothing new can be answered here.
+    socket.on('end', () => (this.peerEnded = true));
     socket.on('close', () => this.closed());
     // The socket may come paused (peeked for the h2c preface, or waiting for a probe).
     socket.resume();
@@ -293,7 +296,7 @@ export class H2Connection {
     // One stream before the peer's SETTINGS (a first request is not held up); more only once its
     // MAX_CONCURRENT_STREAMS is known, so none is opened just to be refused.
     const limit = this.sawSettings ? this.peerMaxStreams : 1;
-    return !this.dead && !this.goawayReceived && !this.goawaySent && this.streams.size < limit && this.nextId < 0x7fffffff;
+    return !this.dead && !this.peerEnded && !this.goawayReceived && !this.goawaySent && this.streams.size < limit && this.nextId < 0x7fffffff;
   }
 
   /** A new stream of ours (client role) with its request head sent. */

@@ -363,6 +363,11 @@ function plainResponse(cs: H2Stream, status: number, text: string): void {
   cs.sendData(Buffer.from(text), true);
 }
 
+/** Request body read and dropped after the upstream's early end, before the client is reset. */
+const UNWANTED_BODY = 1024 * 1024;
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
 /** One client stream relayed to one upstream stream, events emitted along the way. */
 class WireExchange implements SlotWaiter {
   private started = false;
@@ -374,6 +379,8 @@ class WireExchange implements SlotWaiter {
   /** Request trailers that went upstream (sent again if a refused stream is retried). */
   private trailersSent: string[] | undefined;
   private retries = 0;
+  /** Request bytes that came after the upstream stream was done. */
+  private unwanted = 0;
   private done = false;
   private responded = false;
   private upstreamEnded = false;
@@ -425,7 +432,11 @@ class WireExchange implements SlotWaiter {
   }
 
   fail(err: NodeJS.ErrnoException): void {
-    this.failBeforeResponse(err.code === 'H2_NOT_OFFERED' ? { phase: 'protocol', code: err.code, message: err.message } : upstreamFailure(err, false));
+    if (err.code !== 'H2_NOT_OFFERED') return this.failBeforeResponse(upstreamFailure(err, false));
+    this.failBeforeResponse({ phase: 'protocol', code: err.code, message: err.message });
+    // The origin went back to HTTP/1.1: the client's next connection is served by Node's http2,
+    // which translates. GOAWAY tells it to make one (streams in flight still finish).
+    this.cs.conn.goaway(H2_ERROR.NO_ERROR, 'origin no longer offers h2');
   }
 
   gone(): boolean {
@@ -501,7 +512,16 @@ class WireExchange implements SlotWaiter {
       this.clientEnded = true;
       this.requestEnd(since(ex));
     }
-    us.sendData(chunk, end);
+    if (!us.closed) return us.sendData(chunk, end);
+    // The upstream is done with this stream (a whole response, then RST_STREAM NO_ERROR): the
+    // rest of the body is recorded and dropped, so a record keeps what the client sent. Past
+    // UNWANTED_BODY the client is told to stop, as the upstream meant (RFC 9113 8.1).
+    this.cs.consumed(chunk.length);
+    this.unwanted += chunk.length;
+    if (this.unwanted > UNWANTED_BODY && !this.cs.closed) {
+      this.finish(null);
+      if (!this.cs.hasQueued) this.cs.reset(H2_ERROR.NO_ERROR);
+    }
   }
 
   private requestTrailers(flat: string[]): void {
@@ -613,13 +633,24 @@ class WireExchange implements SlotWaiter {
     this.us?.reset(H2_ERROR.CANCEL);
   }
 
+  /**
+   * Sent again on another connection: a stream the upstream refused (not processed, RFC 9113
+   * 8.7), or an idempotent bodiless request whose connection died before any answer (RFC 9110
+   * 9.2.2: a pooled connection the upstream closed as we used it).
+   */
+  private retryable(reset: StreamReset): boolean {
+    if (this.responded || this.bodySent || this.retries >= 3 || reset.by === 'local' || reset.by === 'peer' && reset.code !== H2_ERROR.REFUSED_STREAM) return false;
+    if (reset.code === H2_ERROR.REFUSED_STREAM) return true;
+    // A connection that broke HTTP/2 is not tried again: the next one would likely do the same.
+    return reset.by === 'connection' && !reset.error && !this.up?.lastError && IDEMPOTENT.has(this.head.method);
+  }
+
   private upstreamClosed(reset: StreamReset | undefined): void {
     if (this.done) return;
     // Clean on the upstream side: finished once the client's stream has it all (clientClosed).
     if (!reset) return void (this.cs.closed && this.finish(null));
     const { cs } = this;
-    if (reset.code === H2_ERROR.REFUSED_STREAM && reset.by !== 'local' && !this.responded && !this.bodySent && this.retries < 3 && !cs.closed) {
-      // The upstream did not process it (RFC 9113 8.7): safe to send again, on a free slot.
+    if (this.retryable(reset) && !cs.closed) {
       this.retries++;
       this.us = undefined;
       this.cs.onSent = undefined;
@@ -636,10 +667,8 @@ class WireExchange implements SlotWaiter {
         this.ex.timing.totalMs = since(this.ex);
         cs.end();
       }
-      if (cs.remoteEnded) return;
-      // The client is still sending: its request body is not wanted (RFC 9113 8.1).
-      this.finish(null);
-      if (!cs.hasQueued) cs.reset(H2_ERROR.NO_ERROR);
+      // The client may still be sending its body (the upstream answered without reading it):
+      // it is read, recorded and dropped until it ends (requestData), up to UNWANTED_BODY.
       return;
     }
     if (reset.by === 'connection' && !this.responded) {

@@ -147,6 +147,94 @@ test('clients of one origin share the pooled upstream connection: the first conn
   }
 });
 
+test('an origin that drops h2 for HTTP/1.1 mid-run: the stream gets a 502 saying so and the client a GOAWAY; its next connection goes through Node http2 to HTTP/1.1', T, async () => {
+  const https = await import('node:https');
+  const { upstreamTestCa } = await import('../support/test-upstream.js');
+  const up = await startH2Upstream((stream) => {
+    stream.respond({ ':status': 200 });
+    stream.end('from h2');
+  });
+  const port = up.port;
+  const p = await startProtocolProxy();
+  const s1 = await h2ThroughProxy(p.port, '127.0.0.1', port, p.caPem);
+  let h1: import('node:https').Server | undefined;
+  try {
+    assert.equal(text(await readAll(s1.request({ ':path': '/before' }))), 'from h2');
+    await up.close();
+    // The same origin comes back speaking only HTTP/1.1.
+    const leaf = await (await upstreamTestCa()).ca.leafFor('127.0.0.1');
+    h1 = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => res.end(`from h1 ${req.url}`));
+    await new Promise<void>((r) => h1!.listen(port, '127.0.0.1', r));
+    const goaway = new Promise<void>((r) => s1.once('goaway', () => r()));
+    const res = await readAll(s1.request({ ':path': '/after' }));
+    assert.equal(res.headers[':status'], 502);
+    assert.match(text(res), /no longer offers HTTP\/2/);
+    await goaway;
+    const s2 = await h2ThroughProxy(p.port, '127.0.0.1', port, p.caPem);
+    try {
+      assert.equal(text(await readAll(s2.request({ ':path': '/next' }))), 'from h1 /next');
+    } finally {
+      await closeSession(s2);
+    }
+    const recs = await p.waitFor(3);
+    const after = byPath(recs, '/after')!;
+    assert.deepEqual([after.error?.phase, after.error?.code], ['protocol', 'H2_NOT_OFFERED']);
+    assert.equal(byPath(recs, '/next')!.server.alpn, 'http/1.1');
+    assert.deepEqual(counts(p), { raw: 2, node: 1 });
+  } finally {
+    await closeSession(s1);
+    await p.close();
+    await new Promise((r) => h1?.close(r) ?? r(undefined));
+  }
+});
+
+test('an upstream that answers before reading the body (then RST_STREAM NO_ERROR): the client sends its body undisturbed and the record keeps it; past 1 MiB the client is told to stop', T, async () => {
+  const up = await startH2Upstream((stream, headers) => {
+    // Answer at once without reading: Node's server then resets the stream with NO_ERROR.
+    stream.respond({ ':status': headers[':path'] === '/big' ? 413 : 200 });
+    stream.end('answered early');
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const req = session.request({ ':method': 'POST', ':path': '/small', 'content-type': 'text/plain' });
+    const done = readAll(req);
+    for (const part of ['part one, ', 'part two, ', 'part three']) {
+      req.write(part);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    req.end();
+    const res = await done;
+    assert.equal(res.headers[':status'], 200);
+    assert.equal(text(res), 'answered early');
+    const [rec] = await p.waitFor(1);
+    assert.equal(rec!.request!.body!.text, 'part one, part two, part three');
+    assert.equal(rec!.error, null);
+
+    // A client that keeps streaming is reset with NO_ERROR once 1 MiB went unread.
+    const big = session.request({ ':method': 'POST', ':path': '/big' });
+    const closed = new Promise<number | undefined>((r) => big.on('close', () => r(big.rstCode)));
+    big.on('error', () => {});
+    big.resume();
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 'b');
+    while (!big.closed && !big.destroyed && sent < 8 * 1024 * 1024) {
+      if (!big.write(chunk)) await new Promise((r) => (big.closed ? r(undefined) : big.once('drain', r) && big.once('close', r)));
+      sent += chunk.length;
+    }
+    assert.equal(await closed, http2.constants.NGHTTP2_NO_ERROR);
+    assert.ok(sent < 8 * 1024 * 1024, `the client was stopped (sent ${sent} bytes)`);
+    const recs = await p.waitFor(2);
+    const bigRec = byPath(recs, '/big')!;
+    assert.equal(bigRec.response!.status, 413);
+    assert.equal(bigRec.error, null);
+  } finally {
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+
 test('Node http2 bidirectional echo on the raw path: each echo before the request ends; gRPC trailers both ways recorded', T, async () => {
   let upstreamSawTrailers: http2.IncomingHttpHeaders | undefined;
   const up = await startH2Upstream((stream) => {

@@ -294,6 +294,8 @@ function forwardable(pairs: HeaderList, into: string[]): string[] {
   return into;
 }
 
+const BAD_VALUE = /[\0\r\n]/;
+
 interface RequestHead {
   method: string;
   path: string;
@@ -310,11 +312,17 @@ function parseRequestHead(flat: readonly string[]): RequestHead | string {
   let scheme = '';
   let host = '';
   const regular: HeaderList = [];
+  const seen: string[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const k = flat[i]!;
     const v = flat[i + 1]!;
+    // NUL, CR and LF never belong in a value (RFC 9113 8.2.1): an HTTP/1.1 hop behind the
+    // upstream could read them as a header or request boundary.
+    if (BAD_VALUE.test(v)) return `control character in the value of ${k}`;
     if (k.charCodeAt(0) === 58) {
       if (regular.length) return `pseudo-header ${k} after regular fields`;
+      if (seen.includes(k)) return `duplicate pseudo-header ${k}`;
+      seen.push(k);
       if (k === ':method') method = v;
       else if (k === ':path') path = v;
       else if (k === ':authority') authority = v;
@@ -322,9 +330,11 @@ function parseRequestHead(flat: readonly string[]): RequestHead | string {
       else return `unknown pseudo-header ${k}`;
       continue;
     }
+    if (!k.length) return 'empty field name';
     for (let j = 0; j < k.length; j++) {
       const c = k.charCodeAt(j);
       if (c >= 65 && c <= 90) return `upper-case field name ${k}`;
+      if (c <= 0x20 || c >= 0x7f || c === 58) return `invalid character in field name ${JSON.stringify(k)}`;
     }
     if (k === 'connection' || k === 'keep-alive' || k === 'proxy-connection' || k === 'transfer-encoding' || k === 'upgrade') return `connection-specific field ${k}`;
     if (k === 'te' && v !== 'trailers') return `te: ${v}`;

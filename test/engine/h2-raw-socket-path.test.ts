@@ -547,7 +547,7 @@ for (const v of violations) {
   });
 }
 
-test('a malformed request head (upper-case field name, connection header) gets RST_STREAM PROTOCOL_ERROR; the upstream sees nothing; the connection goes on', T, async () => {
+test('a malformed request head (upper-case or invalid field name, connection header, CR LF in a value, duplicate pseudo-header) gets RST_STREAM PROTOCOL_ERROR; the upstream sees nothing; the connection goes on', T, async () => {
   const seen: string[] = [];
   const up = await startH2Upstream((stream, headers) => {
     seen.push(headers[':path'] as string);
@@ -562,8 +562,15 @@ test('a malformed request head (upper-case field name, connection header) gets R
     assert.deepEqual(await c.response(1), { status: '', body: '', rst: H2_ERROR.PROTOCOL_ERROR });
     c.send(c.headers(3, request(authority, '/connection', ['connection', 'keep-alive'])));
     assert.deepEqual(await c.response(3), { status: '', body: '', rst: H2_ERROR.PROTOCOL_ERROR });
-    c.send(c.headers(5, request(authority, '/valid', ['x-fine', 'yes'])));
-    assert.deepEqual(await c.response(5), { status: '200', body: 'ok /valid', rst: undefined });
+    // A CR LF in a value would split the request on an HTTP/1.1 hop behind the upstream.
+    c.send(c.headers(5, request(authority, '/crlf', ['x-inject', 'a\r\nx-evil: 1'])));
+    assert.deepEqual(await c.response(5), { status: '', body: '', rst: H2_ERROR.PROTOCOL_ERROR });
+    c.send(c.headers(7, [...request(authority, '/dup'), ':path', '/again']));
+    assert.deepEqual(await c.response(7), { status: '', body: '', rst: H2_ERROR.PROTOCOL_ERROR });
+    c.send(c.headers(9, request(authority, '/name', ['bad name', 'x'])));
+    assert.deepEqual(await c.response(9), { status: '', body: '', rst: H2_ERROR.PROTOCOL_ERROR });
+    c.send(c.headers(11, request(authority, '/valid', ['x-fine', 'yes'])));
+    assert.deepEqual(await c.response(11), { status: '200', body: 'ok /valid', rst: undefined });
     assert.ok(!c.frames.some((f) => f.type === FRAME.GOAWAY), 'no GOAWAY: only the streams were bad');
     assert.deepEqual(seen, ['/valid']);
     const recs = await p.waitFor(1);

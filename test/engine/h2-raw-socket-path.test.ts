@@ -10,7 +10,7 @@ import http2 from 'node:http2';
 import type tls from 'node:tls';
 import { promisify } from 'node:util';
 import { headerValue, type CaptureRecord } from '../../src/capture/record.js';
-import { CLIENT_PREFACE, FLAG, FRAME, FrameReader, frame, H2_ERROR, SETTING, SETTINGS_ACK, settingsFrame, windowUpdateFrame } from '../../src/engine/h2-frame.js';
+import { CLIENT_PREFACE, FLAG, FRAME, FrameReader, frame, H2_ERROR, rstStreamFrame, SETTING, SETTINGS_ACK, settingsFrame, windowUpdateFrame } from '../../src/engine/h2-frame.js';
 import { HpackDecoder, HpackEncoder } from '../../src/engine/hpack.js';
 import { h2ThroughProxy, startH2Upstream, startProtocolProxy, tlsThroughProxy, type ProtocolProxy } from '../support/protocol-proxy.js';
 import { startTestUpstream } from '../support/test-upstream.js';
@@ -546,6 +546,45 @@ for (const v of violations) {
     }
   });
 }
+
+test('rapid reset (CVE-2023-44487): a client opening and cancelling streams faster than 500 a second gets GOAWAY ENHANCE_YOUR_CALM; others are served', T, async () => {
+  const up = await startH2Upstream((stream, headers) => {
+    stream.on('error', () => {});
+    // Slow to answer: each cancelled stream really cost the upstream a request.
+    setTimeout(() => {
+      if (stream.destroyed) return;
+      stream.respond({ ':status': 200 });
+      stream.end(`ok ${headers[':path']}`);
+    }, 200);
+  });
+  const p = await startProtocolProxy();
+  const authority = `127.0.0.1:${up.port}`;
+  const c = new RawClient(await tlsThroughProxy(p.port, '127.0.0.1', up.port, p.caPem, ['h2']));
+  try {
+    const burst: Buffer[] = [];
+    for (let i = 0; i < 600; i++) {
+      const sid = 1 + i * 2;
+      burst.push(c.headers(sid, request(authority, `/r/${i}`)), rstStreamFrame(sid, H2_ERROR.CANCEL));
+    }
+    c.send(...burst);
+    const goaway = await c.waitFrame((f) => f.type === FRAME.GOAWAY, 'GOAWAY');
+    assert.equal(goaway.payload.readUInt32BE(4), H2_ERROR.ENHANCE_YOUR_CALM);
+    assert.match(goaway.payload.subarray(8).toString(), /reset by the client/);
+    await c.closedP;
+    const [bad] = await p.waitFor(1, (r) => r.error?.phase === 'protocol');
+    assert.equal(bad!.error!.code, 'ENHANCE_YOUR_CALM');
+    const next = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+    try {
+      assert.equal(text(await readAll(next.request({ ':path': '/after' }))), 'ok /after');
+    } finally {
+      await closeSession(next);
+    }
+  } finally {
+    c.destroy();
+    await p.close();
+    await up.close();
+  }
+});
 
 test('a malformed request head (upper-case or invalid field name, connection header, CR LF in a value, duplicate pseudo-header) gets RST_STREAM PROTOCOL_ERROR; the upstream sees nothing; the connection goes on', T, async () => {
   const seen: string[] = [];

@@ -10,7 +10,7 @@ import type { HeaderList, RecordError } from '../capture/record.js';
 import { exchangeEnd, newExchange, since, type Exchange } from './exchange.js';
 import { H2Connection, RESOLVED, type H2Stream, type StreamReset } from './h2-conn.js';
 import { H2_ERROR, h2ErrorName, type H2ConnectionError } from './h2-frame.js';
-import { CONNECTION_SPECIFIC, type H2UpstreamPool } from './h2.js';
+import { CONNECTION_SPECIFIC, recordClientH2Error, type H2UpstreamPool } from './h2.js';
 import type { ProxyServer } from './proxy.js';
 import { routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
 import { badGatewayText, upstreamFailure, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
@@ -227,7 +227,7 @@ export class H2WireFront {
       role: 'server',
       onStream: (stream, headers, endStream) => startExchange(stream, headers, endStream, info),
       onError: (err, byPeer) => {
-        if (!byPeer) clientConnectionError(err, info);
+        if (!byPeer) recordClientH2Error(ctx, info.client, h2ErrorName(err.h2code), err.message, proxy, this.log);
       },
     });
   }
@@ -236,16 +236,6 @@ export class H2WireFront {
 function reverseTarget(base: URL): UpstreamTarget {
   const tls = base.protocol === 'https:';
   return { host: base.hostname.replace(/^\[|\]$/g, ''), port: Number(base.port) || (tls ? 443 : 80), tls };
-}
-
-/** The client broke HTTP/2: it got GOAWAY; the record says why. */
-function clientConnectionError(err: H2ConnectionError, info: FrontInfo): void {
-  const { ctx, proxy } = info;
-  const server = ctx.connect ? { ...ctx.connect } : ctx.reverse ? { ...reverseTarget(ctx.reverse.base), listener: ctx.reverse.listener } : { host: '', port: 0, tls: false };
-  const ex = newExchange({ kind: 'http', mode: ctx.mode, client: info.client, server, request: { method: '', url: '', httpVersion: '2', headers: [] } });
-  emitLater(proxy, 'start', ex);
-  emitLater(proxy, 'abort', ex, { phase: 'protocol', code: h2ErrorName(err.h2code), message: `malformed HTTP/2 from the client: ${err.message}` }, {});
-  info.log?.(`agenttap: ${server.host}:${server.port}: malformed HTTP/2 from the client (${err.message}); connection closed`);
 }
 
 /**

@@ -135,6 +135,23 @@ export function resetStream(stream: http2.Http2Stream, code: number): void {
   stream.close(code === C.NGHTTP2_NO_ERROR ? C.NGHTTP2_INTERNAL_ERROR : code);
 }
 
+/**
+ * The client broke HTTP/2 (a malformed frame, a bad preface) and got a GOAWAY: the record and the
+ * log line say why. Its streams in flight end as client aborts, each with its own record.
+ */
+export function recordClientH2Error(ctx: ConnectionContext, client: { ip: string; port: number }, code: string, reason: string, proxy: ProxyServer, log?: (line: string) => void): void {
+  const base = ctx.reverse?.base;
+  const server = ctx.connect
+    ? { ...ctx.connect }
+    : base
+      ? { host: base.hostname.replace(/^\[|\]$/g, ''), port: Number(base.port) || (base.protocol === 'https:' ? 443 : 80), tls: base.protocol === 'https:', listener: ctx.reverse!.listener }
+      : { host: '', port: 0, tls: false };
+  const ex = newExchange({ kind: 'http', mode: ctx.mode, client, server, request: { method: '', url: '', httpVersion: '2', headers: [] } });
+  proxy.emit('start', ex);
+  proxy.emit('abort', ex, { phase: 'protocol', code, message: `malformed HTTP/2 from the client: ${reason}` }, {});
+  log?.(`agenttap: ${server.host}:${server.port}: malformed HTTP/2 from the client (${reason}); connection closed`);
+}
+
 /** A pooled upstream session with what the pool noted on it. */
 type PooledSession = http2.ClientHttp2Session & { goawayed?: boolean; lastError?: Error; remoteIp?: string };
 
@@ -310,7 +327,7 @@ export class H2Front {
       if (info) this.ctxBySession.set(session, info);
       setImmediate(() => widenWindow(session));
       session.on('error', (err: NodeJS.ErrnoException) => {
-        if (info) this.clientSessionError(session, err, info.ctx, info.proxy);
+        if (info) recordClientH2Error(info.ctx, { ip: info.clientIp, port: info.clientPort }, err.code ?? 'ERR_HTTP2_ERROR', err.message, info.proxy, this.opts.log);
       });
     });
     this.server.on('sessionError', () => {});
@@ -337,25 +354,6 @@ export class H2Front {
     } finally {
       this.pendingCtx = undefined;
     }
-  }
-
-  /**
-   * The client broke HTTP/2 (a malformed frame, a bad preface): nghttp2 has already sent it a
-   * GOAWAY. Streams in flight end as client aborts; the session error itself gets a record.
-   */
-  private clientSessionError(session: http2.ServerHttp2Session, err: NodeJS.ErrnoException, ctx: ConnectionContext, proxy: ProxyServer): void {
-    const sock = session.socket;
-    const server = ctx.connect ? { ...ctx.connect } : ctx.reverse ? { host: ctx.reverse.base.hostname, port: Number(ctx.reverse.base.port) || (ctx.reverse.base.protocol === 'https:' ? 443 : 80), tls: ctx.reverse.base.protocol === 'https:', listener: ctx.reverse.listener } : { host: '', port: 0, tls: false };
-    const ex = newExchange({
-      kind: 'http',
-      mode: ctx.mode,
-      client: { ip: sock?.remoteAddress ?? '', port: sock?.remotePort ?? 0 },
-      server,
-      request: { method: '', url: '', httpVersion: '2', headers: [] },
-    });
-    proxy.emit('start', ex);
-    proxy.emit('abort', ex, { phase: 'protocol', code: err.code ?? 'ERR_HTTP2_ERROR', message: `malformed HTTP/2 from the client: ${err.message}` }, {});
-    this.opts.log?.(`agenttap: ${server.host}:${server.port}: malformed HTTP/2 from the client (${err.message}); connection closed`);
   }
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[], info: SessionInfo): void {

@@ -41,6 +41,9 @@ test('a chain of two agenttap proxies: h2 through the chained tunnel, both recor
       assert.equal(rec.server.alpn, 'h2');
       assert.equal(rec.response!.body!.text, 'hello over 2.0 /v1/chained');
     }
+    // Both proxies served it on the raw-socket h2 path (the outer one through the chained tunnel).
+    assert.deepEqual({ ...outer.cap.proxy.http2Counts }, { raw: 1, node: 0 });
+    assert.deepEqual({ ...inner.cap.proxy.http2Counts }, { raw: 1, node: 0 });
   } finally {
     await outer.close();
     await inner.close();

@@ -1,8 +1,9 @@
-// HTTP/2 on raw sockets, both legs (h2-conn.ts), for clients whose origin is known to speak h2:
-// each client stream becomes one stream on a pooled upstream connection, frames relayed as they
-// come (full duplex, trailers both ways, resets mapped), bytes out before observers see them.
-// Node's http2 (h2.ts) still serves everything else: the first connection to an origin (which
-// learns what it speaks), h2 → h1 translation, map-remote rules, and `wire: false`.
+// HTTP/2 on raw sockets, both legs (h2-conn.ts), for clients whose origin speaks h2: each client
+// stream becomes one stream on a pooled upstream connection, frames relayed as they come (full
+// duplex, trailers both ways, resets mapped), bytes out before the exchange is built and observers
+// see it. An origin not seen yet is connected to (probed) as the client's connection arrives.
+// Node's http2 (h2.ts) serves the rest: origins without h2 (translated to HTTP/1.1), map-remote
+// rules, and `wire: false`.
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
@@ -28,7 +29,7 @@ interface UpstreamConn {
 }
 
 /** A stream waiting for a slot on an upstream connection; called synchronously when one is free. */
-export interface SlotWaiter {
+interface SlotWaiter {
   ready(up: UpstreamConn, connectMs: number | undefined): void;
   fail(err: NodeJS.ErrnoException): void;
   /** The client stream went away meanwhile: skip it. */

@@ -68,7 +68,13 @@ export class H2Stream {
   private queue: Buffer[] = [];
   private queuedEnd = false;
   private queuedTrailers: readonly string[] | undefined;
+  private queuedNeverIndex: readonly string[] | undefined;
   queuedBytes = 0;
+  /**
+   * Names the peer sent as never-indexed literals in its last header block: a relay must send
+   * them on the same way (RFC 7541 6.2.3), so a secret never enters a compression table.
+   */
+  neverIndexed: readonly string[] | undefined;
 
   /** Request head (server role) or response heads incl. 1xx (client role). */
   onHeaders?: (headers: string[], endStream: boolean) => void;
@@ -87,9 +93,9 @@ export class H2Stream {
     this.sendWindow = conn.peerInitialWindow;
   }
 
-  sendHeaders(headers: readonly string[], endStream: boolean): void {
+  sendHeaders(headers: readonly string[], endStream: boolean, neverIndex?: readonly string[]): void {
     if (this.closed || this.localEnded) return;
-    this.conn.writeHeaders(this.id, headers, endStream);
+    this.conn.writeHeaders(this.id, headers, endStream, neverIndex);
     if (endStream) this.endLocal();
   }
 
@@ -118,13 +124,14 @@ export class H2Stream {
   }
 
   /** Trailers end the stream; after any queued DATA. */
-  sendTrailers(headers: readonly string[]): void {
+  sendTrailers(headers: readonly string[], neverIndex?: readonly string[]): void {
     if (this.closed || this.localEnded) return;
     if (this.queue.length || this.queuedEnd) {
       this.queuedTrailers = headers;
+      this.queuedNeverIndex = neverIndex;
       return;
     }
-    this.sendHeaders(headers, true);
+    this.sendHeaders(headers, true, neverIndex);
   }
 
   /** Window opened: send what waits. */
@@ -151,7 +158,7 @@ export class H2Stream {
       const t = this.queuedTrailers;
       this.queuedTrailers = undefined;
       this.queuedEnd = false;
-      this.sendHeaders(t, true);
+      this.sendHeaders(t, true, this.queuedNeverIndex);
     } else if (this.queuedEnd) {
       this.queuedEnd = false;
       if (this.conn.writeData(this, EMPTY, true) === undefined) this.endLocal();
@@ -300,12 +307,12 @@ export class H2Connection {
   }
 
   /** A new stream of ours (client role) with its request head sent. */
-  open(headers: readonly string[], endStream: boolean): H2Stream {
+  open(headers: readonly string[], endStream: boolean, neverIndex?: readonly string[]): H2Stream {
     const id = this.nextId;
     this.nextId += 2;
     const s = new H2Stream(this, id);
     this.streams.set(id, s);
-    s.sendHeaders(headers, endStream);
+    s.sendHeaders(headers, endStream, neverIndex);
     return s;
   }
 
@@ -349,8 +356,8 @@ export class H2Connection {
     if (this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
   };
 
-  writeHeaders(sid: number, headers: readonly string[], endStream: boolean): void {
-    const block = this.encoder.encode(headers);
+  writeHeaders(sid: number, headers: readonly string[], endStream: boolean, neverIndex?: readonly string[]): void {
+    const block = this.encoder.encode(headers, neverIndex);
     const max = this.peerMaxFrame;
     const es = endStream ? FLAG.END_STREAM : 0;
     if (block.length <= max) {
@@ -603,6 +610,8 @@ export class H2Connection {
   private headerBlockDone(sid: number, flags: number, block: Buffer): void {
     // Always decoded, even for a stream we refuse: the HPACK table is per connection.
     const headers = this.decoder.decode(block);
+    const never = this.decoder.lastNeverIndexed;
+    const neverIndexed = never.length ? never.slice() : undefined;
     const end = (flags & FLAG.END_STREAM) !== 0;
     const s = this.streams.get(sid);
     if (this.opts.role === 'server') {
@@ -614,6 +623,7 @@ export class H2Connection {
         if (this.goawaySent) return void this.write(rstStreamFrame(sid, H2_ERROR.REFUSED_STREAM));
         if (this.streams.size >= MAX_CONCURRENT) return void this.write(rstStreamFrame(sid, H2_ERROR.REFUSED_STREAM));
         this.streams.set(sid, ns);
+        ns.neverIndexed = neverIndexed;
         if (end) ns.remoteEnded = true;
         this.opts.onStream?.(ns, headers, end);
         if (end) ns.endRemote();
@@ -623,6 +633,7 @@ export class H2Connection {
       // Trailers.
       if (!end) return s.reset(H2_ERROR.PROTOCOL_ERROR);
       s.remoteEnded = true;
+      s.neverIndexed = neverIndexed;
       s.onTrailers?.(headers);
       s.endRemote();
       return;
@@ -636,6 +647,7 @@ export class H2Connection {
     if (s.headersDone) {
       if (!end) return s.reset(H2_ERROR.PROTOCOL_ERROR);
       s.remoteEnded = true;
+      s.neverIndexed = neverIndexed;
       s.onTrailers?.(headers);
       s.endRemote();
       return;
@@ -643,6 +655,7 @@ export class H2Connection {
     const status = headers[0] === ':status' ? headers[1]! : '';
     if (!(status.length === 3 && status.charCodeAt(0) === 49)) s.headersDone = true;
     if (end) s.remoteEnded = true;
+    s.neverIndexed = neverIndexed;
     s.onHeaders?.(headers, end);
     if (end) s.endRemote();
   }

@@ -400,6 +400,9 @@ class WireExchange implements SlotWaiter {
    */
   private ex!: Exchange;
   private readonly arrived = { wall: Date.now(), mono: performance.now() };
+  /** The request head's never-indexed names (cs.neverIndexed moves on to its trailers). */
+  private readonly headNeverIndexed: readonly string[] | undefined;
+  private earlyTrailersNeverIndexed: readonly string[] | undefined;
 
   constructor(
     private readonly cs: H2Stream,
@@ -407,7 +410,9 @@ class WireExchange implements SlotWaiter {
     private readonly endStream: boolean,
     private readonly route: RequestRoute,
     private readonly info: FrontInfo,
-  ) {}
+  ) {
+    this.headNeverIndexed = cs.neverIndexed;
+  }
 
   run(): void {
     const { cs } = this;
@@ -459,7 +464,7 @@ class WireExchange implements SlotWaiter {
     this.early = undefined;
     const earlyEnd = this.earlyEndAt !== undefined || this.clientEnded;
     const endNow = this.endStream || (earlyEnd && !early?.length && !this.earlyTrailers);
-    const us = up.conn.open(flat, endNow);
+    const us = up.conn.open(flat, endNow, this.headNeverIndexed);
     // The last frame of the client's read: the request goes now, the bookkeeping after it.
     if (!this.cs.conn.midRead) up.conn.flushNow();
     const ex = this.exchange();
@@ -476,7 +481,7 @@ class WireExchange implements SlotWaiter {
     // Response bytes credited to the upstream as they reach the client's socket.
     this.cs.onSent = (n) => us.consumed(n);
     if (early) for (let i = 0; i < early.length; i++) us.sendData(early[i]!.chunk, earlyEnd && !this.earlyTrailers && i === early.length - 1);
-    if (this.earlyTrailers) us.sendTrailers(this.earlyTrailers);
+    if (this.earlyTrailers) us.sendTrailers(this.earlyTrailers, this.earlyTrailersNeverIndexed);
     if (early?.length) this.bodySent = true;
     this.begin();
     if (this.endStream) this.requestEnd(since(ex));
@@ -530,13 +535,15 @@ class WireExchange implements SlotWaiter {
     const fwd = forwardable(this.clientTrailers, []);
     if (!this.us) {
       this.earlyTrailers = fwd;
+      this.earlyTrailersNeverIndexed = this.cs.neverIndexed;
       this.earlyEndAt = since(this.ex);
       return;
     }
     this.clientEnded = true;
     this.trailersSent = fwd;
+    this.earlyTrailersNeverIndexed = this.cs.neverIndexed;
     this.requestEnd(since(this.ex));
-    this.us.sendTrailers(fwd);
+    this.us.sendTrailers(fwd, this.cs.neverIndexed);
   }
 
   private responseHead(flat: string[], end: boolean): void {
@@ -559,7 +566,7 @@ class WireExchange implements SlotWaiter {
     }
     // Queued before the send, which may end the exchange (and queue `end`).
     emitLater(this.info.proxy, 'response-head', ex, { status, httpVersion: '2', headers: regular }, t);
-    cs.sendHeaders(out, end);
+    cs.sendHeaders(out, end, this.us!.neverIndexed);
     if (end && !this.us!.conn.midRead) cs.conn.flushNow();
   }
 
@@ -580,7 +587,7 @@ class WireExchange implements SlotWaiter {
     this.upstreamTrailers = regularPairs(flat);
     this.upstreamEnded = true;
     this.ex.timing.totalMs = since(this.ex);
-    this.cs.sendTrailers(forwardable(this.upstreamTrailers, []));
+    this.cs.sendTrailers(forwardable(this.upstreamTrailers, []), this.us!.neverIndexed);
   }
 
   private finish(error: RecordError | null): void {

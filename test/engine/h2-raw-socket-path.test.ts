@@ -235,6 +235,32 @@ test('an upstream that answers before reading the body (then RST_STREAM NO_ERROR
   }
 });
 
+test('never-indexed fields stay never-indexed through the proxy (RFC 7541 6.2.3), both ways: a secret never enters a compression table', T, async () => {
+  let upstreamSensitive: string[] = [];
+  const up = await startH2Upstream((stream, headers) => {
+    upstreamSensitive = [...((headers as Record<symbol, string[]>)[http2.sensitiveHeaders] ?? [])];
+    stream.respond({ ':status': 200, 'x-session-token': 'tok-123', 'x-plain': 'p', [http2.sensitiveHeaders]: ['x-session-token'] });
+    stream.end('ok');
+  });
+  const p = await startProtocolProxy();
+  const session = await h2ThroughProxy(p.port, '127.0.0.1', up.port, p.caPem);
+  try {
+    const req = session.request({ ':path': '/secret', 'x-private-note': 'do not index me', 'x-ordinary': 'o', [http2.sensitiveHeaders]: ['x-private-note'] });
+    let clientSensitive: string[] = [];
+    req.on('response', (h) => (clientSensitive = [...((h as Record<symbol, string[]>)[http2.sensitiveHeaders] ?? [])]));
+    assert.equal(text(await readAll(req)), 'ok');
+    assert.ok(upstreamSensitive.includes('x-private-note'), `upstream saw never-indexed: ${upstreamSensitive.join(',')}`);
+    assert.ok(!upstreamSensitive.includes('x-ordinary'));
+    assert.ok(clientSensitive.includes('x-session-token'), `client saw never-indexed: ${clientSensitive.join(',')}`);
+    assert.ok(!clientSensitive.includes('x-plain'));
+    assert.deepEqual(counts(p), { raw: 1, node: 0 });
+  } finally {
+    await closeSession(session);
+    await p.close();
+    await up.close();
+  }
+});
+
 test('Node http2 bidirectional echo on the raw path: each echo before the request ends; gRPC trailers both ways recorded', T, async () => {
   let upstreamSawTrailers: http2.IncomingHttpHeaders | undefined;
   const up = await startH2Upstream((stream) => {

@@ -629,35 +629,30 @@ export class H2Connection {
         if (end) ns.endRemote();
         return;
       }
-      if (s.remoteEnded) return s.reset(H2_ERROR.STREAM_CLOSED);
-      // Trailers.
-      if (!end) return s.reset(H2_ERROR.PROTOCOL_ERROR);
-      s.remoteEnded = true;
-      s.neverIndexed = neverIndexed;
-      s.onTrailers?.(headers);
-      s.endRemote();
-      return;
+      return this.trailers(s, headers, end, neverIndexed);
     }
     if (!s) {
       if ((sid & 1) === 0) throw new H2ConnectionError(H2_ERROR.PROTOCOL_ERROR, `server sent HEADERS on even stream ${sid}`);
       this.idleCheck(sid, 'HEADERS');
       return;
     }
-    if (s.remoteEnded) return s.reset(H2_ERROR.STREAM_CLOSED);
-    if (s.headersDone) {
-      if (!end) return s.reset(H2_ERROR.PROTOCOL_ERROR);
-      s.remoteEnded = true;
-      s.neverIndexed = neverIndexed;
-      s.onTrailers?.(headers);
-      s.endRemote();
-      return;
-    }
+    if (s.remoteEnded || s.headersDone) return this.trailers(s, headers, end, neverIndexed);
     const status = headers[0] === ':status' ? headers[1]! : '';
     if (!(status.length === 3 && status.charCodeAt(0) === 49)) s.headersDone = true;
     if (end) s.remoteEnded = true;
     s.neverIndexed = neverIndexed;
     s.onHeaders?.(headers, end);
     if (end) s.endRemote();
+  }
+
+  /** A header block after the (final) head: trailers, which must end the stream. */
+  private trailers(s: H2Stream, headers: string[], end: boolean, neverIndexed: readonly string[] | undefined): void {
+    if (s.remoteEnded) return s.reset(H2_ERROR.STREAM_CLOSED);
+    if (!end) return s.reset(H2_ERROR.PROTOCOL_ERROR);
+    s.remoteEnded = true;
+    s.neverIndexed = neverIndexed;
+    s.onTrailers?.(headers);
+    s.endRemote();
   }
 
   private settingsFrame(flags: number, sid: number, payload: Buffer): void {

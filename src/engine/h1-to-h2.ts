@@ -10,7 +10,7 @@ import type http from 'node:http';
 import http2 from 'node:http2';
 import type { HeaderList, RecordError } from '../capture/record.js';
 import { exchangeEnd, headerPairs, since, type Exchange, type ExchangeEvents } from './exchange.js';
-import { resetStream, rstName, type H2UpstreamPool } from './h2.js';
+import { regularPairs, resetStream, rstName, type H2UpstreamPool } from './h2.js';
 import { authority, type RequestRoute } from './request-route.js';
 import { badGatewayText, upstreamFailure, type UpstreamTarget } from './upstream.js';
 
@@ -114,13 +114,6 @@ function h2RequestHeaders(raw: readonly string[], pseudo: http2.OutgoingHttpHead
     else if (Array.isArray(prev)) prev.push(v);
     else out[k] = [String(prev), v];
   }
-  return out;
-}
-
-/** h2 rawHeaders → pairs without pseudo-headers. */
-function regularPairs(raw: readonly string[]): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58 /* : */) out.push([raw[i]!, raw[i + 1]!]);
   return out;
 }
 

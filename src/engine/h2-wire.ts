@@ -11,9 +11,9 @@ import type { HeaderList, RecordError } from '../capture/record.js';
 import { exchangeEnd, newExchange, since, type Exchange } from './exchange.js';
 import { H2Connection, RESOLVED, type H2Stream, type StreamReset } from './h2-conn.js';
 import { H2_ERROR, h2ErrorName, type H2ConnectionError } from './h2-frame.js';
-import { CONNECTION_SPECIFIC, recordClientH2Error, type H2UpstreamPool } from './h2.js';
+import { CONNECTION_SPECIFIC, recordClientH2Error, regularPairs, type H2UpstreamPool } from './h2.js';
 import type { ProxyServer } from './proxy.js';
-import { routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
+import { reverseTarget, routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
 import { badGatewayText, upstreamFailure, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
 
 /** Upstream connections idle this long are closed (an active one never is). */
@@ -234,11 +234,6 @@ export class H2WireFront {
   }
 }
 
-function reverseTarget(base: URL): UpstreamTarget {
-  const tls = base.protocol === 'https:';
-  return { host: base.hostname.replace(/^\[|\]$/g, ''), port: Number(base.port) || (tls ? 443 : 80), tls };
-}
-
 /**
  * Observer events wait for this turn's writes: those flush in a microtask queued at the first
  * write, before this one, so recording never holds a frame back. Flat [proxy, name, a, b, c].
@@ -266,13 +261,6 @@ function drainLater(): void {
   later = [];
   drainQueued = false;
   for (let i = 0; i < batch.length; i += 5) (batch[i] as { emit(name: string, ...args: unknown[]): boolean }).emit(batch[i + 1] as string, batch[i + 2], batch[i + 3], batch[i + 4]);
-}
-
-/** Regular (non-pseudo) fields of a flat list as record pairs, in wire order. */
-function regularPairs(flat: readonly string[]): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i]!.charCodeAt(0) !== 58) out.push([flat[i]!, flat[i + 1]!]);
-  return out;
 }
 
 /** Pairs → a flat list without connection-specific fields, for the other leg. */

@@ -13,7 +13,8 @@ import { performance } from 'node:perf_hooks';
 import type { HeaderList, RecordError } from '../capture/record.js';
 import { exchangeEnd, newExchange, since, type Exchange } from './exchange.js';
 import type { ProxyServer } from './proxy.js';
-import { routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
+import { h2ErrorName } from './h2-frame.js';
+import { reverseTarget, routeRequest, RouteError, type ConnectionContext, type RequestRoute } from './request-route.js';
 import { badGatewayText, serverName, upstreamFailure, type UpstreamConnector, type UpstreamTarget } from './upstream.js';
 
 const { constants: C } = http2;
@@ -21,19 +22,13 @@ const { constants: C } = http2;
 /** Headers that do not exist in HTTP/2 (RFC 9113 8.2.2); `host` becomes `:authority`. */
 export const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'proxy-authorization', 'proxy-authenticate']);
 
-const RST_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(C)
-    .filter(([k]) => k.startsWith('NGHTTP2_') && /^NGHTTP2_(NO_ERROR|PROTOCOL_ERROR|INTERNAL_ERROR|FLOW_CONTROL_ERROR|SETTINGS_TIMEOUT|STREAM_CLOSED|FRAME_SIZE_ERROR|REFUSED_STREAM|CANCEL|COMPRESSION_ERROR|CONNECT_ERROR|ENHANCE_YOUR_CALM|INADEQUATE_SECURITY|HTTP_1_1_REQUIRED)$/.test(k))
-    .map(([k, v]) => [v as number, k.replace('NGHTTP2_', '')]),
-);
-export function rstName(code: number): string {
-  return RST_NAMES[code] ?? `0x${code.toString(16)}`;
-}
+/** An RST_STREAM / GOAWAY code by its RFC 9113 name (the same names nghttp2 uses). */
+export const rstName = h2ErrorName;
 
-/** rawHeaders → pairs without pseudo-headers (the record keeps regular headers in wire order). */
-function regularPairs(raw: readonly string[]): HeaderList {
+/** Flat h2 headers (rawHeaders) → pairs without pseudo-headers (the record keeps regular headers in wire order). */
+export function regularPairs(raw: readonly string[]): HeaderList {
   const out: HeaderList = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) if (!raw[i]!.startsWith(':')) out.push([raw[i]!, raw[i + 1]!]);
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58 /* ':' */) out.push([raw[i]!, raw[i + 1]!]);
   return out;
 }
 
@@ -140,12 +135,7 @@ export function resetStream(stream: http2.Http2Stream, code: number): void {
  * log line say why. Its streams in flight end as client aborts, each with its own record.
  */
 export function recordClientH2Error(ctx: ConnectionContext, client: { ip: string; port: number }, code: string, reason: string, proxy: ProxyServer, log?: (line: string) => void): void {
-  const base = ctx.reverse?.base;
-  const server = ctx.connect
-    ? { ...ctx.connect }
-    : base
-      ? { host: base.hostname.replace(/^\[|\]$/g, ''), port: Number(base.port) || (base.protocol === 'https:' ? 443 : 80), tls: base.protocol === 'https:', listener: ctx.reverse!.listener }
-      : { host: '', port: 0, tls: false };
+  const server = ctx.connect ? { ...ctx.connect } : ctx.reverse ? { ...reverseTarget(ctx.reverse.base), listener: ctx.reverse.listener } : { host: '', port: 0, tls: false };
   const ex = newExchange({ kind: 'http', mode: ctx.mode, client, server, request: { method: '', url: '', httpVersion: '2', headers: [] } });
   proxy.emit('start', ex);
   proxy.emit('abort', ex, { phase: 'protocol', code, message: `malformed HTTP/2 from the client: ${reason}` }, {});

@@ -48,15 +48,19 @@ export function parseAuthority(text: string, defaultPort: number): { host: strin
   return { host: m[1]!, port };
 }
 
+/** Where a reverse listener's base URL points (IPv6 brackets off, the scheme's default port). */
+export function reverseTarget(base: URL): UpstreamTarget {
+  const tls = base.protocol === 'https:';
+  return { host: base.hostname.replace(/^\[|\]$/g, ''), port: base.port ? Number(base.port) : tls ? 443 : 80, tls };
+}
+
 export function routeRequest(reqUrl: string, hostHeader: string | undefined, ctx: ConnectionContext, mapRemote?: readonly MapRemoteRule[]): RequestRoute {
   let route: RequestRoute;
   if (ctx.reverse) {
     const base = ctx.reverse.base;
-    const tls = base.protocol === 'https:';
-    const port = base.port ? Number(base.port) : tls ? 443 : 80;
+    const { host, port, tls } = reverseTarget(base);
     const prefix = base.pathname.replace(/\/+$/, '');
     const path = prefix + (reqUrl.startsWith('/') ? reqUrl : `/${reqUrl}`);
-    const host = base.hostname.replace(/^\[|\]$/g, '');
     route = {
       mode: 'reverse',
       url: `${base.protocol}//${base.host}${path}`,
